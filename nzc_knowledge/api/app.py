@@ -1,0 +1,94 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import nzc_knowledge
+from nzc_knowledge.api.engine import EngineHolder
+from nzc_knowledge.api.jobs import JobRunner
+from nzc_knowledge.api.routes import admin, meta, search
+from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.errors import NZCError
+from nzc_knowledge.settings import Settings
+
+logger = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
+    """Build the app; the encoder and the snapshot load once, in the lifespan, not at import time.
+
+    Example:
+        app = create_app(Settings(index_dir=Path("indexes")))
+        uvicorn.run(app)
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        holder = EngineHolder(settings.index_dir, encoder)
+        app.state.holder = holder
+        app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots)
+        holder.load()
+        yield
+        app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="nzc-knowledge",
+        version=nzc_knowledge.__version__,
+        description="Search and peer-city recommendations over a climate-action knowledge repository for European cities.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    register_error_handlers(app)
+    app.include_router(search.router)
+    app.include_router(meta.router)
+    app.include_router(admin.router)
+    try:
+        from nzc_knowledge.api.routes import cities
+    except ImportError:  # the peer-city router is optional while it is being built
+        logger.debug("cities router not available")
+    else:
+        app.include_router(cities.router)
+    if (STATIC_DIR / "index.html").exists():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page")
+    return app
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """One place maps domain errors and validation errors to JSON `{"detail": message}`."""
+
+    @app.exception_handler(NZCError)
+    async def domain_error(request: Request, error: NZCError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return JSONResponse(status_code=error.status, content={"detail": error.message}, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        messages = []
+        for item in error.errors():
+            where = ".".join(str(part) for part in item.get("loc", ()) if part not in ("query", "path", "body"))
+            messages.append(f"{where or 'request'}: {item.get('msg')}")
+        return JSONResponse(status_code=422, content={"detail": "; ".join(messages)})
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        # Never a bare 500 page: log the cause, answer with a message the portal can show.
+        logger.exception("unexpected error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error; the incident was logged"})

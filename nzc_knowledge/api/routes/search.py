@@ -1,0 +1,135 @@
+"""Search, resource details and similar resources."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from nzc_knowledge.api.deps import EngineDep, SearchDep, SettingsDep
+from nzc_knowledge.api.schemas import ResourceDetail, SearchResponse, SearchResult, SimilarResponse, TagOut
+from nzc_knowledge.errors import InvalidParameter, NotFound
+from nzc_knowledge.models import Resource
+from nzc_knowledge.search.filters import SearchFilters
+from nzc_knowledge.search.service import ResourceHit, SearchService
+from nzc_knowledge.taxonomy import label_for
+
+router = APIRouter(tags=["search"])
+
+SEARCH_PARAMETERS = {"q", "domain", "barrier", "lever", "type", "country", "city", "language", "year_from", "year_to",
+                     "limit", "offset", "mode"}
+EXCERPT_CHARS = 1200
+ListParam = Annotated[list[str] | None, Query()]
+
+
+def result_of(hit: ResourceHit, snippet: str) -> SearchResult:
+    resource = hit.resource
+    return SearchResult(
+        id=resource.id,
+        title=resource.title,
+        type=resource.type,
+        city=resource.city,
+        country=resource.country,
+        language=resource.language,
+        year=resource.year,
+        domains=resource.tag_keys("domains"),
+        barriers=resource.tag_keys("barriers"),
+        levers=resource.tag_keys("levers"),
+        score=hit.score,
+        snippet=snippet,
+        url=resource.url,
+    )
+
+
+@router.get("/search", response_model=SearchResponse, summary="Filtered, ranked resources")
+def search(
+    request: Request,
+    service: SearchDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="Free text; empty with filters = browse, newest first")] = "",
+    domain: ListParam = None,
+    barrier: ListParam = None,
+    lever: ListParam = None,
+    type: ListParam = None,  # noqa: A002 - the portal's parameter name
+    country: ListParam = None,
+    city: ListParam = None,
+    language: ListParam = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    limit: Annotated[int, Query(ge=1, description="Page size (capped by NZC_MAX_LIMIT, default 100)")] = 10,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    mode: Annotated[str, Query(pattern="^(hybrid|lexical|dense)$")] = "hybrid",
+) -> SearchResponse:
+    unknown = sorted(set(request.query_params) - SEARCH_PARAMETERS)
+    if unknown:
+        raise InvalidParameter(f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(sorted(SEARCH_PARAMETERS))}")
+    if len(q) > settings.max_query_length:
+        raise InvalidParameter(f"q is {len(q)} characters long; the limit is {settings.max_query_length}")
+    if limit > settings.max_limit:
+        raise InvalidParameter(f"limit {limit} is over the cap of {settings.max_limit}")
+    filters = SearchFilters.parse(domain, barrier, lever, type, country, city, language, year_from, year_to)
+    page = service.search(q, filters, limit=limit, offset=offset, mode=mode)  # type: ignore[arg-type]
+    return SearchResponse(
+        query=q,
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        results=[result_of(hit, snippet) for hit, snippet in zip(page.hits, page.snippets, strict=True)],
+        facets=page.facets,
+        corrected_query=page.corrected_query,
+        mode=page.mode,
+    )
+
+
+def _resource_or_404(service: SearchService, resource_id: str) -> Resource:
+    resource = service.snapshot.resource(resource_id)
+    if resource is None:
+        raise NotFound(f"no resource with id {resource_id!r} in snapshot {service.snapshot.id}")
+    return resource
+
+
+def _tags(resource: Resource, family: str) -> list[TagOut]:
+    return [
+        TagOut(key=tag.key, label=label_for(family, tag.key).label, confidence=tag.confidence, source=tag.source)
+        for tag in getattr(resource, family)
+    ]
+
+
+@router.get("/resources/{resource_id}", response_model=ResourceDetail, summary="A resource with its tags")
+def resource_detail(resource_id: Annotated[str, Path(max_length=200)], engine: EngineDep) -> ResourceDetail:
+    resource = _resource_or_404(engine.search, resource_id)
+    row = engine.snapshot.resource_index[resource.id]
+    excerpt = resource.text[:EXCERPT_CHARS] + ("…" if len(resource.text) > EXCERPT_CHARS else "")
+    return ResourceDetail(
+        id=resource.id,
+        title=resource.title,
+        type=resource.type,
+        city=resource.city,
+        country=resource.country,
+        language=resource.language,
+        year=resource.year,
+        url=resource.url,
+        file=resource.file,
+        format=resource.format,
+        page_count=resource.page_count,
+        domains=_tags(resource, "domains"),
+        barriers=_tags(resource, "barriers"),
+        levers=_tags(resource, "levers"),
+        excerpt=excerpt,
+        chunk_count=len(engine.snapshot.resource_chunks[row]),
+        inferred_fields=resource.inferred,
+    )
+
+
+@router.get("/resources/{resource_id}/similar", response_model=SimilarResponse, summary="Related resources")
+def similar_resources(
+    resource_id: Annotated[str, Path(max_length=200)],
+    service: SearchDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1)] = 5,
+) -> SimilarResponse:
+    if limit > settings.max_limit:
+        raise InvalidParameter(f"limit {limit} is over the cap of {settings.max_limit}")
+    resource = _resource_or_404(service, resource_id)
+    hits = service.similar(resource.id, limit=limit)
+    return SimilarResponse(id=resource.id, results=[result_of(hit, service.snippet(hit, set())) for hit in hits])

@@ -1,0 +1,112 @@
+"""Response models of the HTTP API (the portal's contract)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SearchResult(BaseModel):
+    id: str
+    title: str
+    type: str | None
+    city: str | None
+    country: str | None
+    language: str | None
+    year: int | None
+    domains: list[str]
+    barriers: list[str]
+    levers: list[str]
+    score: float = Field(description="Fused relevance (reciprocal-rank fusion); 0 when browsing")
+    snippet: str = Field(description="Best passage, HTML-escaped, query terms in <mark>")
+    url: str | None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    total: int
+    limit: int
+    offset: int
+    results: list[SearchResult]
+    facets: dict[str, dict[str, int]]
+    corrected_query: str | None = Field(None, description="The query after spelling correction, when it changed")
+    mode: str = Field(description="hybrid, lexical, dense, or browse (empty query)")
+
+
+class TagOut(BaseModel):
+    key: str
+    label: str
+    confidence: float
+    source: Literal["curated", "predicted"]
+
+
+class ResourceDetail(BaseModel):
+    id: str
+    title: str
+    type: str | None
+    city: str | None
+    country: str | None
+    language: str | None
+    year: int | None
+    url: str | None
+    file: str
+    format: str
+    page_count: int | None
+    domains: list[TagOut]
+    barriers: list[TagOut]
+    levers: list[TagOut]
+    excerpt: str
+    chunk_count: int
+    inferred_fields: list[str]
+
+
+class SimilarResponse(BaseModel):
+    id: str
+    results: list[SearchResult]
+
+
+class TaxonomyEntry(BaseModel):
+    key: str
+    label: str
+    description: str
+
+
+class TaxonomyResponse(BaseModel):
+    domains: list[TaxonomyEntry]
+    barriers: list[TaxonomyEntry]
+    levers: list[TaxonomyEntry]
+    types: list[TaxonomyEntry]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "no_index"]
+    snapshot_id: str | None
+    manifest: dict[str, Any] | None
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    progress: dict[str, Any]
+    report: dict[str, Any] | None
+
+
+class SnapshotRow(BaseModel):
+    snapshot_id: str
+    created_at: str | None
+    resources: int | None
+    chunks: int | None
+    current: bool
+
+
+class RollbackRequest(BaseModel):
+    snapshot_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    detail: str

@@ -1,0 +1,263 @@
+// The city view: a city's challenge profile and resources (GET /cities/{city}) and the peer cities
+// suggested for it (GET /cities/{city}/peers), each with the explanation of why it matches and the
+// resources that back it up. Peer filters (domain, barrier, lever, other countries only) are part
+// of the URL like everything else.
+
+import * as api from "./api.js";
+import { errorBox, loadingLine, percent, typeBadge } from "./components.js";
+import { h, replaceChildren, srOnly } from "./dom.js";
+import { FACET_TITLES, keys, label } from "./labels.js";
+import { DEFAULT_PEERS, cityUrl, resourceUrl } from "./state.js";
+
+const PROFILE_FAMILIES = [
+  ["domains", "domain", "Works on"],
+  ["barriers", "barrier", "Held back by"],
+  ["levers", "lever", "Levers of change used"],
+];
+const SHARED_FAMILIES = [
+  ["shared_domains", "domain"],
+  ["shared_barriers", "barrier"],
+  ["shared_levers", "lever"],
+];
+const MAX_ALIASES = 8;
+
+/** Resource titles already looked up for evidence links (id -> Promise<title|null>). */
+const titles = new Map();
+
+/**
+ * @param {HTMLElement} container
+ * @param {{navigate: Function, backLink: Function, setTitle: Function}} app callbacks of the app shell
+ */
+export function mountCityView(container, app) {
+  let controller = null;
+
+  async function update(state, { focusHeading = false } = {}) {
+    controller?.abort();
+    controller = new AbortController();
+    const { signal } = controller;
+    const heading = h("h2", { id: "city-title", tabindex: "-1", class: "view-title" }, state.city);
+    const profile = h("div", { class: "city-profile" }, loadingLine());
+    const peerBody = h("div", { class: "peer-body" }, loadingLine("Finding peer cities…"));
+    replaceChildren(
+      container,
+      h(
+        "article",
+        { class: "city", "aria-labelledby": "city-title" },
+        app.backLink(),
+        heading,
+        profile,
+        h(
+          "section",
+          { class: "peers", "aria-labelledby": "peers-heading" },
+          h("h3", { id: "peers-heading" }, "Suggested peer cities"),
+          peerFilterForm(state, app),
+          peerBody,
+        ),
+      ),
+    );
+    if (focusHeading) heading.focus();
+
+    const city = api.city(state.city, signal);
+    const peers = api.peers(state.city, { limit: DEFAULT_PEERS, ...state.filters }, signal);
+    try {
+      const answer = await city;
+      heading.textContent = answer.city;
+      app.setTitle(answer.city);
+      replaceChildren(profile, cityProfile(answer));
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      app.setTitle(`${state.city} – city not available`);
+      replaceChildren(profile, errorBox(error, "Loading the city"));
+    }
+    try {
+      replaceChildren(peerBody, peerList(await peers, signal));
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      replaceChildren(peerBody, errorBox(error, "Finding peer cities"));
+    }
+  }
+
+  return {
+    update,
+    destroy() {
+      controller?.abort();
+    },
+  };
+}
+
+// ---- the profile ---------------------------------------------------------------------------------
+
+function cityProfile(city) {
+  const facts = [
+    ["Country", city.country ? city.country_name || label("country", city.country) : null],
+    ["Population", city.population ? city.population.toLocaleString("en") : null],
+    ["Region", city.region && city.region !== "Other" ? city.region : null],
+    ["Registry name", city.registry_name && city.registry_name !== city.city ? city.registry_name : null],
+    ["Commitments", city.commitments?.length ? city.commitments.map((item) => item.label).join("; ") : null],
+    ["Also known as", city.aliases?.length ? city.aliases.slice(0, MAX_ALIASES).join(", ") : null],
+  ].filter(([, value]) => value);
+  const resources = city.resources || [];
+  return [
+    city.explanation ? h("p", { class: "lead" }, city.explanation) : null,
+    facts.length ? h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
+    h(
+      "section",
+      { class: "challenge-profile", "aria-labelledby": "profile-heading" },
+      h("h3", { id: "profile-heading" }, "Challenge profile"),
+      h("div", { class: "profile-grid" }, PROFILE_FAMILIES.map(([family, facet, title]) => weightList(city[family] || [], facet, title))),
+    ),
+    h(
+      "section",
+      { class: "city-resources", "aria-labelledby": "city-resources-heading" },
+      h("h3", { id: "city-resources-heading" }, `Resources about ${city.city} (${resources.length})`),
+      resources.length
+        ? h(
+            "ul",
+            { class: "link-list" },
+            resources.map((resource) =>
+              h(
+                "li",
+                {},
+                h("a", { href: resourceUrl(resource.id), "data-nav": true }, resource.title || resource.id),
+                " ",
+                typeBadge(resource.type),
+                resource.year ? h("span", { class: "muted" }, ` ${resource.year}`) : null,
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, "No resource about this city in the repository yet."),
+    ),
+  ];
+}
+
+/** Weighted tags as labelled bars; the number is in the text, the bar only repeats it. */
+function weightList(items, facet, title) {
+  return h(
+    "div",
+    { class: "weights" },
+    h("h4", {}, title),
+    items.length
+      ? h(
+          "ul",
+          {},
+          items.map((item) =>
+            h(
+              "li",
+              {},
+              h("span", { class: "weight-label" }, item.label || label(facet, item.key)),
+              h("span", { class: "weight-value" }, percent(item.weight)),
+              h("span", { class: "bar", "aria-hidden": "true" }, h("span", { style: `width: ${Math.round(Math.min(1, item.weight) * 100)}%` })),
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, "nothing on record"),
+  );
+}
+
+// ---- peers ---------------------------------------------------------------------------------------
+
+/** Filters of the peer query; applying them navigates (so they land in the URL). */
+function peerFilterForm(state, app) {
+  const select = (name, facet) => {
+    const id = `peer-${name}`;
+    return h(
+      "p",
+      { class: "field" },
+      h("label", { for: id }, FACET_TITLES[facet]),
+      h(
+        "select",
+        { id, name },
+        h("option", { value: "" }, "Any"),
+        keys(facet).map((key) => h("option", { value: key, selected: state.filters[name] === key }, label(facet, key))),
+      ),
+    );
+  };
+  const form = h(
+    "form",
+    { class: "peer-filters", "aria-label": "Peer filters" },
+    select("domain", "domain"),
+    select("barrier", "barrier"),
+    select("lever", "lever"),
+    h(
+      "p",
+      { class: "field" },
+      h("label", { for: "peer-exclude-country" }, "Leave out country"),
+      h("input", { id: "peer-exclude-country", name: "exclude_country", value: state.filters.exclude_country || "", size: "4", maxlength: "2", autocomplete: "off", placeholder: "e.g. IT", "aria-describedby": "peer-exclude-help" }),
+      h("span", { id: "peer-exclude-help", class: "hint" }, "Two-letter code"),
+    ),
+    h("p", { class: "field" }, h("button", { type: "submit" }, "Update peers")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const filters = {};
+    for (const name of ["domain", "barrier", "lever", "exclude_country"]) filters[name] = String(data.get(name) || "").trim();
+    filters.exclude_country = filters.exclude_country.toUpperCase();
+    app.navigate({ ...state, filters }, { focus: null });
+    document.getElementById("peers-heading")?.setAttribute("tabindex", "-1");
+    document.getElementById("peers-heading")?.focus();
+  });
+  return form;
+}
+
+function peerList(answer, signal) {
+  const peers = answer.peers || [];
+  return [
+    answer.note ? h("p", { class: "note" }, answer.note) : null,
+    peers.length
+      ? h("ol", { class: "peer-list" }, peers.map((peer, index) => peerCard(peer, index, signal)))
+      : h("p", { class: "muted" }, "No peer city to suggest."),
+  ];
+}
+
+function peerCard(peer, index, signal) {
+  const titleId = `peer-${index}`;
+  const shared = [];
+  for (const [field, facet] of SHARED_FAMILIES) {
+    for (const key of peer[field] || []) {
+      shared.push(h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${FACET_TITLES[facet]}:`), " ", label(facet, key)));
+    }
+  }
+  const evidence = (peer.evidence || []).map((id) => {
+    const link = h("a", { href: resourceUrl(id), "data-nav": true }, id);
+    resourceTitle(id, signal).then((title) => {
+      if (title) link.textContent = title;
+    });
+    return h("li", {}, link);
+  });
+  return h(
+    "li",
+    { class: "card peer" },
+    h(
+      "article",
+      { "aria-labelledby": titleId },
+      h(
+        "h4",
+        { class: "card-title", id: titleId },
+        h("a", { href: cityUrl(peer.city), "data-nav": true, class: "peer-link" }, peer.city),
+        peer.country ? h("span", { class: "muted" }, `, ${label("country", peer.country)}`) : null,
+      ),
+      h("p", { class: "score" }, "Match ", h("strong", {}, percent(peer.score)), srOnly(" (how close the profiles are)")),
+      h("p", { class: "explanation" }, peer.explanation),
+      shared.length ? [h("p", { class: "small-heading" }, "In common"), h("ul", { class: "tags", "aria-label": "In common" }, shared)] : null,
+      evidence.length ? [h("p", { class: "small-heading" }, "Evidence"), h("ul", { class: "link-list evidence", "aria-label": "Evidence" }, evidence)] : null,
+    ),
+  );
+}
+
+/** The title of a resource for an evidence link (looked up once; the id stays when it fails). */
+function resourceTitle(id, signal) {
+  if (!titles.has(id)) {
+    titles.set(
+      id,
+      api.resource(id, signal).then(
+        (resource) => resource.title,
+        () => {
+          titles.delete(id); // try again next time (the request may just have been cancelled)
+          return null;
+        },
+      ),
+    );
+  }
+  return titles.get(id);
+}

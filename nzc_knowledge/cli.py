@@ -1,0 +1,273 @@
+"""The `nzc` command. Heavy imports live inside each command so `nzc --help` stays fast."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from nzc_knowledge.settings import Settings
+
+
+def index_dir_option(command):
+    """--index-dir, defaulting to NZC_INDEX_DIR (or indexes/); several indexes can live side by side."""
+
+    @click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index folder [default: $NZC_INDEX_DIR or indexes/]",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, index_dir: Path | None, **kwargs):
+        return command(*args, index_dir=index_dir or Settings().index_dir, **kwargs)
+
+    return wrapper
+
+
+def fail_on_domain_errors(command):
+    """Turn the engine's user-facing errors into ClickException (exit code 1, one clear line)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from nzc_knowledge.errors import NZCError
+        from nzc_knowledge.ingest.extract import ExtractionError
+
+        try:
+            return command(*args, **kwargs)
+        except (NZCError, ExtractionError, FileNotFoundError, ValueError) as error:
+            raise click.ClickException(getattr(error, "message", str(error))) from error
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nzc-knowledge")
+def main() -> None:
+    """nzc-knowledge: search and peer-city suggestions for a climate-action knowledge repository."""
+
+
+class _StageBars:
+    """One tqdm progress bar per pipeline stage, on stderr."""
+
+    LABELS = {"extract": "extract+chunk", "embed": "embed", "tag": "tag", "index": "write snapshot"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            for other in self.bars.values():
+                other.close()  # type: ignore[attr-defined]
+            bar = self.bars[stage] = tqdm(total=total, desc=self.LABELS.get(stage, stage), unit="", file=sys.stderr)
+        bar.n = done  # type: ignore[attr-defined]
+        bar.refresh()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()  # type: ignore[attr-defined]
+
+
+@main.command()
+@click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@index_dir_option
+@click.option("--keep", type=click.IntRange(min=1), default=None, help="Snapshots to keep [default: $NZC_KEEP_SNAPSHOTS or 5]")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.option("--quiet", is_flag=True, help="No progress bars")
+@fail_on_domain_errors
+def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, as_json: bool, quiet: bool) -> None:
+    """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot."""
+    from nzc_knowledge.ingest.build import build_snapshot
+
+    settings = Settings()
+    source_dir = source_dir or settings.source_dir
+    bars = _StageBars(enabled=not quiet and not as_json)
+    try:
+        report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots)
+    finally:
+        bars.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    rate = report.chunk_count / report.seconds if report.seconds else 0.0
+    click.echo(f"snapshot {report.snapshot_id} is now current in {index_dir}")
+    click.echo(f"ingested {len(report.ingested)} files, {report.chunk_count} chunks in {report.seconds:.1f} s "
+               f"({rate:.1f} chunks/s; encoding {report.encode_seconds:.1f} s)")
+    click.echo(f"skipped {len(report.skipped)} files")
+    for item in report.skipped:
+        click.echo(f"  - {item.file}: {item.reason}")
+    for line in report.manifest_errors:
+        click.echo(f"  manifest: {line}")
+
+
+@main.command()
+@click.argument("query")
+@index_dir_option
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
+@click.option("--domain", multiple=True)
+@click.option("--barrier", multiple=True)
+@click.option("--lever", multiple=True)
+@click.option("--type", "types", multiple=True)
+@click.option("--country", multiple=True)
+@click.option("--city", multiple=True)
+@click.option("--language", multiple=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON")
+@fail_on_domain_errors
+def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, lever, types, country, city, language,
+           as_json: bool) -> None:
+    """Search the current snapshot for QUERY (empty string to browse with filters)."""
+    import re
+
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.filters import SearchFilters
+    from nzc_knowledge.search.service import SearchService
+
+    filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
+                                  list(language))
+    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
+    page = SearchService(snapshot, load_encoder()).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        rows = [
+            {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,
+             "country": hit.resource.country, "score": hit.score, "snippet": snippet}
+            for hit, snippet in zip(page.hits, page.snippets, strict=True)
+        ]
+        click.echo(json.dumps({"query": query, "corrected_query": page.corrected_query, "total": page.total,
+                               "results": rows}, indent=2, ensure_ascii=False))
+        return
+    if page.corrected_query:
+        click.echo(f"(searched for: {page.corrected_query})")
+    click.echo(f"{page.total} matching resources")
+    for rank, (hit, snippet) in enumerate(zip(page.hits, page.snippets, strict=True), start=1):
+        resource = hit.resource
+        where = ", ".join(part for part in (resource.city, resource.country) if part)
+        click.echo(f"{rank:>2}. {resource.title}  [{resource.type or '-'}; {where or '-'}]  score {hit.score:.4f}")
+        plain = re.sub(r"</?mark>", "*", snippet)
+        import html
+
+        click.echo(f"    {html.unescape(plain)}")
+        click.echo(f"    id: {resource.id}")
+
+
+@main.command()
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+@fail_on_domain_errors
+def info(index_dir: Path, as_json: bool) -> None:
+    """Describe the current snapshot."""
+    from nzc_knowledge.index.snapshot import MANIFEST
+    from nzc_knowledge.index.store import SnapshotStore
+
+    store = SnapshotStore(index_dir)
+    manifest = json.loads((store.current_path() / MANIFEST).read_text(encoding="utf-8"))
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+        return
+    size = sum(path.stat().st_size for path in store.current_path().rglob("*") if path.is_file())
+    encoder = manifest["encoder"]
+    click.echo(f"snapshot      {manifest['snapshot_id']} (current of {len(store.list())} in {index_dir})")
+    click.echo(f"built         {manifest['created_at']} by nzc-knowledge {manifest['package_version']}")
+    click.echo(f"content       {manifest['counts']['resources']} resources, {manifest['counts']['chunks']} chunks, "
+               f"{manifest['counts']['skipped_files']} skipped files")
+    click.echo(f"encoder       {encoder['name']} ({encoder['dimension']}-d, max_seq_length {encoder['max_seq_length']})")
+    click.echo(f"chunker       {manifest['chunker']}")
+    click.echo(f"dense index   faiss {manifest['dense_index']['type']} ({manifest['dense_index']['metric']})")
+    click.echo(f"lexical index bm25s {manifest['lexical_index']['method']}")
+    click.echo(f"size on disk  {size / 1e6:.1f} MB")
+    for item in manifest.get("skipped", []):
+        click.echo(f"skipped       {item['file']}: {item['reason']}")
+
+
+@main.command()
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--source-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder that POST /admin/reindex ingests [default: $NZC_SOURCE_DIR or ingest/]")
+def serve(index_dir: Path, host: str, port: int, source_dir: Path | None) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) over the current snapshot."""
+    import uvicorn
+
+    from nzc_knowledge.api.app import create_app
+
+    overrides = {"index_dir": index_dir}
+    if source_dir:
+        overrides["source_dir"] = source_dir
+    settings = Settings(**overrides)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@main.group()
+def snapshots() -> None:
+    """List snapshots and roll back to an older one."""
+
+
+@snapshots.command("list")
+@index_dir_option
+def snapshots_list(index_dir: Path) -> None:
+    """Snapshots, newest first; * marks the current one."""
+    from nzc_knowledge.index.store import SnapshotStore
+
+    for row in SnapshotStore(index_dir).list():
+        mark = "*" if row["current"] else " "
+        click.echo(f"{mark} {row['snapshot_id']}  {row['created_at']}  {row['resources']} resources, {row['chunks']} chunks")
+
+
+@snapshots.command("rollback")
+@click.argument("snapshot_id", required=False)
+@index_dir_option
+@fail_on_domain_errors
+def snapshots_rollback(snapshot_id: str | None, index_dir: Path) -> None:
+    """Make SNAPSHOT_ID (default: the previous snapshot) current."""
+    from nzc_knowledge.index.store import SnapshotStore
+
+    chosen = SnapshotStore(index_dir).rollback(snapshot_id)
+    click.echo(f"snapshot {chosen} is now current")
+
+
+@main.group()
+def eval() -> None:  # noqa: A001 - the command is called `nzc eval`
+    """Relevance evaluation: BEIR folders, the product's own queries, run comparison."""
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks: ingest throughput, search latency, peer suggestions."""
+
+
+def _register_optional_commands() -> None:
+    """Commands of the evaluation and recommendation packages (their modules import only click at top level)."""
+    import importlib
+
+    for module_name, group, attribute, name in (
+        ("nzc_knowledge.recommend.cli", main, "peers", "peers"),
+        ("nzc_knowledge.recommend.cli", eval, "peers_eval", "peers"),
+        ("nzc_knowledge.recommend.cli", bench, "peers_bench", "peers"),
+        ("nzc_knowledge.eval.cli", eval, "beir", "beir"),
+        ("nzc_knowledge.eval.cli", eval, "queries", "queries"),
+        ("nzc_knowledge.eval.cli", eval, "compare", "compare"),
+        ("nzc_knowledge.eval.cli", eval, "tags", "tags"),
+        ("nzc_knowledge.bench.cli", bench, "ingest_bench", "ingest"),
+        ("nzc_knowledge.bench.cli", bench, "search_bench", "search"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        command = getattr(module, attribute, None)
+        if command is not None:
+            group.add_command(command, name=name)
+
+
+_register_optional_commands()

@@ -1,0 +1,1 @@
+"""Ingestion: extract -> chunk -> tag -> embed -> build a snapshot."""

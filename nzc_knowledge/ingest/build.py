@@ -1,0 +1,44 @@
+"""One entry point to build a snapshot from a content folder, used by the CLI, the admin API and eval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nzc_knowledge.encoders import Encoder, load_encoder
+from nzc_knowledge.index.store import SnapshotStore
+from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings, Progress, SnapshotExtension
+from nzc_knowledge.models import IngestReport
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parents[2] / "ingest" / "registry" / "cities.csv"
+
+
+def default_extensions(source_dir: Path) -> dict[str, SnapshotExtension]:
+    """City profiles are stored in every snapshot whose content folder (or the project) ships the city registry."""
+    registry = source_dir / "registry" / "cities.csv"
+    if not registry.exists():
+        registry = DEFAULT_REGISTRY
+    if not registry.exists():
+        return {}
+    try:
+        from nzc_knowledge.recommend.profiles import city_profiles_extension
+    except ImportError:  # TEMPORARY while the recommend package is being written
+        return {}
+
+    return {"cities": city_profiles_extension(registry)}
+
+
+def build_snapshot(
+    source_dir: Path,
+    index_dir: Path,
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    keep_snapshots: int = 5,
+    settings: IngestSettings | None = None,
+    with_cities: bool = True,
+) -> IngestReport:
+    """Ingest `source_dir` into a new snapshot under `index_dir` and make it current."""
+    settings = settings or IngestSettings()
+    settings.keep_snapshots = keep_snapshots
+    extensions = default_extensions(Path(source_dir)) if with_cities else {}
+    pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions)
+    return pipeline.run(Path(source_dir), SnapshotStore(Path(index_dir)), progress=progress)

@@ -1,0 +1,309 @@
+"""The ingest pipeline: a content folder in, a new current snapshot out, with a report on every file.
+
+    files -> extract -> Resource (manifest + inferred metadata) -> chunks -> vectors -> tags -> snapshot
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import nzc_knowledge
+from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.index.dense import DenseIndex
+from nzc_knowledge.index.lexical import LexicalIndex
+from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.store import SnapshotStore
+from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
+from nzc_knowledge.ingest.extract import ExtractionError, extract
+from nzc_knowledge.ingest.sources import SourceFile, discover
+from nzc_knowledge.ingest.tag import Tagger, TaggerSettings
+from nzc_knowledge.models import Chunk, ExtractedDoc, IngestReport, Resource, SkippedFile, Tag
+from nzc_knowledge.taxonomy import TAG_FAMILIES
+from nzc_knowledge.text.analysis import lexical_terms, surface_words
+from nzc_knowledge.text.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_VERSION = 1  # bump when extraction, chunking or analysis changes what an index holds
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
+
+
+@dataclass
+class IngestSettings:
+    chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+    tagger: TaggerSettings = field(default_factory=TaggerSettings)
+    batch_size: int = 32
+    keep_snapshots: int = 5
+    tag_resources: bool = True  # off for benchmark corpora (SciFact) that have no climate taxonomy to tag
+
+
+def embedding_text(resource: Resource, chunk: Chunk) -> str:
+    """What the encoder sees for a chunk: the resource title gives context the passage itself may lack."""
+    return f"{resource.title}\n{chunk.text}" if not chunk.text.startswith(resource.title) else chunk.text
+
+
+def lexical_text(resource: Resource, chunk: Chunk) -> str:
+    return f"{resource.title}\n{chunk.text}"
+
+
+def build_resource(source: SourceFile, document) -> Resource:
+    """Metadata from the manifest where given, inferred where honest (title, language), otherwise empty."""
+    fields = dict(source.entry.fields) if source.entry else {}
+    inferred: list[str] = []
+    resource_id = source.entry.id if source.entry else f"doc-{source.fingerprint[:16]}"
+    title = fields.get("title")
+    if not title:
+        title = document.title or source.path.stem.replace("-", " ").replace("_", " ").strip().capitalize()
+        inferred.append("title")
+    language = fields.get("language")
+    if not language:
+        language = detect_language(document.text)
+        if language:
+            inferred.append("language")
+    resource = Resource(
+        id=resource_id,
+        file=source.relative,
+        title=title,
+        type=fields.get("type"),
+        city=fields.get("city"),
+        country=fields.get("country"),
+        language=language,
+        year=fields.get("year"),
+        url=fields.get("url"),
+        text=document.text,
+        page_count=document.page_count,
+        format=document.format,
+        fingerprint=source.fingerprint,
+        inferred=inferred,
+    )
+    for family in TAG_FAMILIES:
+        if family in fields:
+            setattr(resource, family, [Tag(key=key, confidence=1.0, source="curated") for key in fields[family]])
+    return resource
+
+
+def source_fingerprint(files: dict[str, str], entries: dict[str, dict[str, Any]], settings: dict[str, Any]) -> str:
+    """One hash of the input files, their manifest metadata and the settings that shape the index."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for relative in sorted(files):
+        digest.update(f"{relative}\0{files[relative]}\0".encode())
+        digest.update(json.dumps(entries.get(relative, {}), sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+class IngestPipeline:
+    """Turns a content folder into a new current snapshot.
+
+    Example:
+        pipeline = IngestPipeline(load_encoder())
+        report = pipeline.run(Path("ingest"), SnapshotStore(Path("indexes")))
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        settings: IngestSettings | None = None,
+        extensions: dict[str, SnapshotExtension] | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.settings = settings or IngestSettings()
+        self.settings.chunker.validate(encoder.info.max_seq_length)
+        self.chunker = Chunker(self.settings.chunker, encoder.count_tokens)
+        self.tagger = Tagger(encoder, self.settings.tagger)
+        self.extensions = extensions or {}
+
+    def run(self, source_dir: Path, store: SnapshotStore, progress: Progress | None = None) -> IngestReport:
+        """Ingest every file of `source_dir` into a new current snapshot of `store`."""
+        started = time.perf_counter()
+        report = IngestReport()
+        notify = progress or (lambda stage, done, total: None)
+        sources, manifest_errors, missing = discover(source_dir)
+        report.manifest_errors = manifest_errors
+        report.skipped.extend(SkippedFile(file=line.split(" (")[0], reason=line.split(": ", 1)[1]) for line in missing)
+        resources, chunks = self._extract_and_chunk(sources, report, notify)
+        if not resources:
+            raise ExtractionError(f"nothing to index: no usable document in {source_dir}")
+        fingerprint_sources = {source.relative: source.fingerprint for source in sources}
+        entries = {source.relative: source.entry.fields for source in sources if source.entry}
+        fingerprint = source_fingerprint(fingerprint_sources, entries, self.settings_record())
+        return self._finish(resources, chunks, fingerprint, fingerprint_sources, store, report, notify, started)
+
+    def run_documents(
+        self,
+        documents: list[tuple[Resource, ExtractedDoc]],
+        store: SnapshotStore,
+        fingerprint: str,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Index documents that are already extracted (e.g. a BEIR corpus) with the production pipeline."""
+        started = time.perf_counter()
+        report = IngestReport()
+        notify = progress or (lambda stage, done, total: None)
+        resources, chunks = [], []
+        for done, (resource, document) in enumerate(documents, start=1):
+            resource_chunks = self.chunker.split(resource.id, document)
+            for chunk in resource_chunks:
+                chunk.language = resource.language
+            resources.append(resource)
+            chunks.extend(resource_chunks)
+            report.ingested.append(resource.id)
+            notify("extract", done, len(documents))
+        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started)
+
+    def settings_record(self) -> dict[str, Any]:
+        """Everything that changes the index for the same input; part of the source fingerprint."""
+        return {
+            "chunker": self.settings.chunker.to_dict(),
+            "tagger": asdict(self.settings.tagger),
+            "encoder": asdict(self.encoder.info),
+            "pipeline_version": PIPELINE_VERSION,
+        }
+
+    def _finish(
+        self,
+        resources: list[Resource],
+        chunks: list[Chunk],
+        fingerprint: str,
+        sources: dict[str, str],
+        store: SnapshotStore,
+        report: IngestReport,
+        notify: Progress,
+        started: float,
+    ) -> IngestReport:
+        by_id = {resource.id: resource for resource in resources}
+        texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in chunks]
+        notify("embed", 0, len(texts))
+        encode_started = time.perf_counter()
+        vectors = self._encode(texts, notify)
+        report.encode_seconds = time.perf_counter() - encode_started
+        if self.settings.tag_resources:
+            self._tag(resources, chunks, vectors, notify)
+        notify("index", 0, 1)
+        snapshot = self._snapshot(resources, chunks, vectors, fingerprint, sources, report)
+        with store.build(fingerprint) as (snapshot_id, folder):
+            snapshot.manifest["snapshot_id"] = snapshot_id
+            snapshot.save(folder)
+        store.prune(self.settings.keep_snapshots)
+        notify("index", 1, 1)
+        report.snapshot_id = snapshot_id
+        report.chunk_count = len(chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _extract_and_chunk(
+        self, sources: list[SourceFile], report: IngestReport, notify: Progress
+    ) -> tuple[list[Resource], list[Chunk]]:
+        resources: list[Resource] = []
+        chunks: list[Chunk] = []
+        seen_content: dict[str, str] = {}
+        seen_ids: set[str] = set()
+        for done, source in enumerate(sources, start=1):
+            notify("extract", done, len(sources))
+            if source.fingerprint in seen_content:
+                report.skipped.append(SkippedFile(source.relative, f"duplicate of {seen_content[source.fingerprint]} (same bytes)"))
+                continue
+            try:
+                document = extract(source.path)
+            except ExtractionError as error:
+                report.skipped.append(SkippedFile(source.relative, str(error)))
+                logger.warning("skipped %s: %s", source.relative, error)
+                continue
+            except Exception as error:  # a converter bug must not sink the batch; report it like a bad file
+                report.skipped.append(SkippedFile(source.relative, f"could not be read ({type(error).__name__}: {error})"))
+                logger.exception("converter failed on %s", source.relative)
+                continue
+            resource = build_resource(source, document)
+            if resource.id in seen_ids:
+                report.skipped.append(SkippedFile(source.relative, f"id {resource.id!r} is already used by another file"))
+                continue
+            resource_chunks = self.chunker.split(resource.id, document)
+            for chunk in resource_chunks:
+                chunk.language = resource.language
+            seen_ids.add(resource.id)
+            seen_content[source.fingerprint] = source.relative
+            resources.append(resource)
+            chunks.extend(resource_chunks)
+            report.ingested.append(source.relative)
+        return resources, chunks
+
+    def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
+        batch = max(1, self.settings.batch_size) * 8
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(self.encoder.encode_passages(texts[start : start + batch], batch_size=self.settings.batch_size))
+            notify("embed", min(start + batch, len(texts)), len(texts))
+        if not parts:
+            return np.zeros((0, self.encoder.info.dimension), dtype=np.float32)
+        return np.vstack(parts)
+
+    def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress) -> None:
+        rows_of: dict[str, list[int]] = {}
+        for row, chunk in enumerate(chunks):
+            rows_of.setdefault(chunk.resource_id, []).append(row)
+        for done, resource in enumerate(resources, start=1):
+            rows = rows_of.get(resource.id, [])
+            resource_tags, chunk_tags = self.tagger.tag([chunks[row] for row in rows], vectors[rows], resource.language)
+            resource.predicted = resource_tags
+            for family, tags in resource_tags.items():
+                if not getattr(resource, family):  # curated tags from the manifest win over predictions
+                    setattr(resource, family, tags)
+            for row, tags in zip(rows, chunk_tags, strict=True):
+                chunks[row].tags = {family: [[tag.key, tag.confidence] for tag in items] for family, items in tags.items() if items}
+            notify("tag", done, len(resources))
+
+    def _snapshot(
+        self,
+        resources: list[Resource],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        fingerprint: str,
+        sources: dict[str, str],
+        report: IngestReport,
+    ) -> Snapshot:
+        by_id = {resource.id: resource for resource in resources}
+        terms = [lexical_terms(lexical_text(by_id[chunk.resource_id], chunk), chunk.language) for chunk in chunks]
+        vocabulary = Counter(word for chunk in chunks for word in surface_words(chunk.text))
+        dense = DenseIndex.build(vectors)
+        manifest = {
+            "snapshot_id": None,
+            "package": "nzc-knowledge",
+            "package_version": nzc_knowledge.__version__,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "encoder": asdict(self.encoder.info),
+            "chunker": self.settings.chunker.to_dict(),
+            "tagger": asdict(self.settings.tagger),
+            "dense_index": {"library": "faiss", "type": dense.kind, "metric": "inner_product"},
+            "lexical_index": {"library": "bm25s", "method": "lucene", "k1": 1.2, "b": 0.75, "analysis": "per-language Snowball stems, spaCy stop words"},
+            "counts": {
+                "resources": len(resources),
+                "chunks": len(chunks),
+                "skipped_files": len(report.skipped),
+                "manifest_errors": len(report.manifest_errors),
+            },
+            "source_fingerprint": fingerprint,
+            "pipeline_version": PIPELINE_VERSION,
+            "sources": sources,
+            "skipped": [asdict(item) for item in report.skipped],
+        }
+        extras = {name: extension(resources) for name, extension in self.extensions.items()}
+        return Snapshot(
+            manifest=manifest,
+            resources=resources,
+            chunks=chunks,
+            dense=dense,
+            lexical=LexicalIndex.build(terms),
+            vocabulary=dict(vocabulary),
+            extras=extras,
+        )

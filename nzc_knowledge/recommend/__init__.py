@@ -1,0 +1,1 @@
+"""City profiles, peer-city suggestions and Pilot/Twin pairing, built on the Covenant of Mayors registry."""

@@ -1,0 +1,151 @@
+"""`nzc peers`, `nzc eval peers`, `nzc bench peers` (registered by nzc_knowledge/cli.py).
+
+Only click is imported at module level; the engine loads inside each command so `nzc --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import click
+
+
+def _index_dir_option(command):
+    @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Index folder [default: $NZC_INDEX_DIR or indexes/]")
+    @functools.wraps(command)
+    def wrapper(*args, index_dir: Path | None, **kwargs):
+        if index_dir is None:
+            from nzc_knowledge.settings import Settings
+
+            index_dir = Settings().index_dir
+        return command(*args, index_dir=index_dir, **kwargs)
+
+    return wrapper
+
+
+def _user_errors(command):
+    """Domain errors (unknown city, bad parameter, no snapshot) become one clear line and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from nzc_knowledge.errors import NZCError
+
+        try:
+            return command(*args, **kwargs)
+        except (NZCError, FileNotFoundError, ValueError) as error:
+            raise click.ClickException(getattr(error, "message", str(error))) from error
+
+    return wrapper
+
+
+def _load_service(index_dir: Path, text_weight: float | None = None):
+    from nzc_knowledge.index.snapshot import Snapshot
+    from nzc_knowledge.index.store import SnapshotStore
+    from nzc_knowledge.recommend.peers import TEXT_WEIGHT, PeerService
+
+    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
+    return snapshot, PeerService(snapshot, text_weight=TEXT_WEIGHT if text_weight is None else text_weight)
+
+
+@click.command()
+@click.argument("city")
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=5, show_default=True, help="How many peers")
+@click.option("--country", "countries", multiple=True, metavar="CC", help="Peers only in these ISO-2 countries")
+@click.option("--exclude-country", "excluded", multiple=True, metavar="CC", help="No peers in these countries")
+@click.option("--domain", "domains", multiple=True, help="Peers must treat one of these emission domains")
+@click.option("--barrier", "barriers", multiple=True, help="Peers must face one of these barriers")
+@click.option("--lever", "levers", multiple=True, help="Peers must use one of these levers")
+@click.option("--nearby", is_flag=True, help="Prefer peers close by")
+@click.option("--any-size", is_flag=True, help="Do not prefer peers of similar size")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer")
+@_index_dir_option
+@_user_errors
+def peers(city: str, limit: int, countries, excluded, domains, barriers, levers, nearby: bool, any_size: bool,
+          as_json: bool, index_dir: Path) -> None:
+    """Cities facing challenges similar to CITY's, with the reasons (CITY: any spelling; 'Name, CC' if ambiguous)."""
+    _snapshot, service = _load_service(index_dir)
+    answer = service.peers(
+        city, limit=limit, country=countries, exclude_country=excluded, domain=domains, barrier=barriers, lever=levers,
+        prefer_similar_size=not any_size, prefer_nearby=nearby,
+    )
+    if as_json:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Peers of {answer['city']} ({answer['country']}):")
+    if answer["note"]:
+        click.echo(f"  {answer['note']}")
+    for rank, peer in enumerate(answer["peers"], start=1):
+        click.echo(f"\n{rank}. {peer['city']} ({peer['country']})  score {peer['score']:.3f}")
+        click.echo(click.wrap_text(peer["explanation"], width=100, initial_indent="   ", subsequent_indent="   "))
+        if peer["evidence"]:
+            click.echo(f"   evidence: {', '.join(peer['evidence'])}")
+
+
+@click.command("peers")
+@click.option("--cases", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Expert cases (JSONL) [default: eval/peer_cases.jsonl]")
+@click.option("--tags-only", is_flag=True, help="Score on tags only (text_weight 0), the brief's base formula")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON")
+@_index_dir_option
+@_user_errors
+def peers_eval(cases: Path | None, tags_only: bool, as_json: bool, index_dir: Path) -> None:
+    """hit@3 and nDCG@5 of peer suggestions on expert cases (ir_measures)."""
+    from nzc_knowledge.recommend.evaluate import DEFAULT_CASES, evaluate_peers, load_cases
+
+    snapshot, service = _load_service(index_dir, text_weight=0.0 if tags_only else None)
+    report = evaluate_peers(service, load_cases(cases or DEFAULT_CASES))
+    report["snapshot_id"] = snapshot.manifest.get("snapshot_id")
+    report["text_weight"] = service.text_weight
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for row in report["per_case"]:
+        click.echo(f"{row['id']:<36} hit@3 {row['hit@3']:.0f}  nDCG@5 {row['nDCG@5']:.3f}  top: {', '.join(row['top5'][:3])}")
+    measures = "  ".join(f"{name} {value:.4f}" for name, value in report["measures"].items())
+    click.echo(f"\n{report['cases']} cases, snapshot {report['snapshot_id']}, text_weight {service.text_weight}: {measures}")
+
+
+@click.command("peers")
+@click.option("--queries", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Peers queries, cities drawn from the whole registry")
+@click.option("--repeats", type=click.IntRange(1, 10_000), default=30, show_default=True, help="Twinning requests")
+@click.option("--synthetic-cities", type=click.IntRange(0, 10_000), default=300, show_default=True,
+              help="Registry cities given copies of sample resources for the 50 x 100 twinning run")
+@click.option("--through", type=click.Choice(["app", "router", "service"]), default="app", show_default=True,
+              help="app: the project's create_app via TestClient; router: only the cities router; service: no HTTP")
+@click.option("--json", "as_json", is_flag=True)
+@_index_dir_option
+@_user_errors
+def peers_bench(queries: int, repeats: int, synthetic_cities: int, through: str, as_json: bool, index_dir: Path) -> None:
+    """p50/p99 latency of GET /cities/{city}/peers over the full registry and of POST /twinning (50 x 100)."""
+    from nzc_knowledge.recommend.bench import bench_peers, bench_twinning, environment, synthetic_corpus
+    from nzc_knowledge.recommend.peers import PeerService, resource_vectors
+
+    snapshot, service = _load_service(index_dir)
+    report: dict = {"snapshot_id": snapshot.manifest.get("snapshot_id"), "environment": environment()}
+    if through == "app":
+        from fastapi.testclient import TestClient
+
+        from nzc_knowledge.api.app import create_app
+        from nzc_knowledge.settings import Settings
+
+        with TestClient(create_app(Settings(index_dir=index_dir))) as client:
+            report["peers"] = bench_peers(service, queries, through="app", client=client)
+    else:
+        report["peers"] = bench_peers(service, queries, through=through)
+    resources, vectors = synthetic_corpus(snapshot.resources, resource_vectors(snapshot), service.records, synthetic_cities)
+    big = PeerService.from_resources(resources, vectors=vectors)
+    report["twinning"] = bench_twinning(big, repeats=repeats, through="service" if through == "service" else "router")
+    report["twinning"]["corpus"] = f"sample corpus + copies on {synthetic_cities} registry cities ({len(resources)} resources)"
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for name in ("peers", "twinning"):
+        part = report[name]
+        click.echo(f"{part['endpoint']:<36} through {part['through']:<7} n={part['n']:<5} "
+                   f"p50 {part['p50_ms']:.2f} ms  p99 {part['p99_ms']:.2f} ms  mean {part['mean_ms']:.2f} ms")
+    click.echo(f"peers over {report['peers']['cities_known']} known cities ({report['peers']['content_cities']} with content); "
+               f"twinning: {report['twinning']['corpus']}")

@@ -1,0 +1,181 @@
+"""Pilot/Twin pairing that maximises the total fit under a per-pilot capacity.
+
+Each Twin city gets at most one Pilot, each Pilot at most `k` Twins. The pairing maximises the sum
+of pair scores (the peer score of `peers.py` with the similar-size preference): a linear assignment
+(Hungarian algorithm, `scipy.optimize.linear_sum_assignment`) on the fit matrix with every Pilot's
+row replicated `k` times, so each copy is one place a Twin can take. A greedy "best pair first"
+pairing is not optimal: taking A-X (0.9) first can force B-Y (0.1) where A-Y (0.8) + B-X (0.7) was
+possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from nzc_knowledge.errors import InvalidParameter
+from nzc_knowledge.recommend.names import AmbiguousCity, UnknownCity
+
+if TYPE_CHECKING:
+    from nzc_knowledge.recommend.peers import PeerService
+
+MAX_CITIES_PER_SIDE = 1000
+MAX_CAPACITY = 100
+METHOD = (
+    "linear assignment (Hungarian algorithm, scipy.optimize.linear_sum_assignment) on the pilot x twin fit "
+    "matrix with each pilot replicated max_twins_per_pilot times: maximises the sum of pair scores"
+)
+
+
+def assign(fit: np.ndarray, capacity: int) -> list[tuple[int, int]]:
+    """(pilot, twin) index pairs maximising the summed fit; a twin is used once, a pilot up to `capacity` times.
+
+    Example:
+        assign(np.array([[0.9, 0.8], [0.7, 0.1]]), capacity=1)  # [(0, 1), (1, 0)]: 1.5, where greedy gets 1.0
+    """
+    if capacity < 1:
+        raise ValueError("capacity must be at least 1")
+    pilots, twins = fit.shape
+    if pilots == 0 or twins == 0:
+        return []
+    slots = min(capacity, twins)  # more copies of a pilot than there are twins can never be used
+    rows, columns = linear_sum_assignment(np.repeat(fit, slots, axis=0), maximize=True)
+    return sorted((int(row) // slots, int(column)) for row, column in zip(rows, columns))
+
+
+def _names(value: Any, field: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise InvalidParameter(f"{field} must be a list of city names")
+    if not value:
+        raise InvalidParameter(f"{field} is empty: give at least one city")
+    if len(value) > MAX_CITIES_PER_SIDE:
+        raise InvalidParameter(f"{field} lists {len(value)} cities; at most {MAX_CITIES_PER_SIDE} are accepted")
+    return list(value)
+
+
+def _resolve_all(service: PeerService, names: list[str], field: str) -> list[int]:
+    positions: list[int] = []
+    first_name: dict[int, str] = {}
+    for number, name in enumerate(names):
+        if not name.strip():
+            raise InvalidParameter(f"{field}[{number}] is an empty city name")
+        try:
+            position = service.resolve(name)
+        except (UnknownCity, AmbiguousCity) as error:
+            raise InvalidParameter(f"{field}[{number}]: {error.message}") from error
+        if position in first_name:
+            other = first_name[position]
+            same = f"{other!r} twice" if other == name else f"{other!r} and {name!r}, the same city"
+            raise InvalidParameter(f"{field} lists {same} ({service.records[position].label}): list each city once")
+        first_name[position] = name
+        positions.append(position)
+    return positions
+
+
+def plan_twinning(
+    service: PeerService, pilots: Sequence[str], twins: Sequence[str], max_twins_per_pilot: int = 1
+) -> dict[str, Any]:
+    """Validate the lists, score every pilot x twin pair, solve the assignment, explain each pair.
+
+    Unknown or ambiguous names, duplicates, a city on both sides, empty lists and a capacity below 1
+    raise InvalidParameter with a message that says what to change. Cities without content cannot be
+    scored on challenges and are returned unpaired with that reason, like twins left over once every
+    pilot's places are taken.
+    """
+    if not isinstance(max_twins_per_pilot, int) or isinstance(max_twins_per_pilot, bool) or not (
+        1 <= max_twins_per_pilot <= MAX_CAPACITY
+    ):
+        raise InvalidParameter(
+            f"max_twins_per_pilot must be an integer from 1 to {MAX_CAPACITY}, got {max_twins_per_pilot!r}"
+        )
+    pilot_positions = _resolve_all(service, _names(pilots, "pilots"), "pilots")
+    twin_positions = _resolve_all(service, _names(twins, "twins"), "twins")
+    both = [position for position in pilot_positions if position in set(twin_positions)]
+    if both:
+        labels = ", ".join(service.records[position].label for position in both)
+        raise InvalidParameter(f"{labels} {'is' if len(both) == 1 else 'are'} both a pilot and a twin: put each city on one side")
+
+    unpaired: list[dict[str, Any]] = []
+
+    def without_content(position: int, role: str) -> None:
+        record = service.records[position]
+        unpaired.append({
+            "city": record.name, "country": record.country, "role": role, "reason": "no_content",
+            "detail": f"no resource about {record.name} in the repository: no challenge profile to pair on",
+        })
+
+    active_pilots = [p for p in pilot_positions if service.records[p].has_content]
+    active_twins = [p for p in twin_positions if service.records[p].has_content]
+    for position in pilot_positions:
+        if not service.records[position].has_content:
+            without_content(position, "pilot")
+    for position in twin_positions:
+        if not service.records[position].has_content:
+            without_content(position, "twin")
+
+    pairs: list[dict[str, Any]] = []
+    if active_pilots and active_twins:
+        twin_rows = np.array([service.content_row[p] for p in active_twins], dtype=np.int64)
+        fit = service.score_matrix(active_pilots, twin_rows, prefer_similar_size=True)
+        matched = assign(fit["total"], max_twins_per_pilot)
+        for pilot_index, twin_index in matched:
+            pairs.append(_pair(service, active_pilots[pilot_index], active_twins[twin_index],
+                               {name: float(values[pilot_index, twin_index]) for name, values in fit.items()}))
+        taken_twins = {twin for _, twin in matched}
+        taken_pilots = {pilot for pilot, _ in matched}
+        places = len(active_pilots) * max_twins_per_pilot
+        for index, position in enumerate(active_twins):
+            if index not in taken_twins:
+                record = service.records[position]
+                unpaired.append({
+                    "city": record.name, "country": record.country, "role": "twin", "reason": "capacity_exhausted",
+                    "detail": (
+                        f"{len(active_twins)} twins with content for {places} places ({len(active_pilots)} pilots x "
+                        f"{max_twins_per_pilot}): the places went to twins that fit the pilots better"
+                    ),
+                })
+        for index, position in enumerate(active_pilots):
+            if index not in taken_pilots:
+                record = service.records[position]
+                unpaired.append({
+                    "city": record.name, "country": record.country, "role": "pilot", "reason": "no_twin_left",
+                    "detail": "fewer twins with content than pilots: every twin went to a pilot it fits better",
+                })
+    order = {position: number for number, position in enumerate(pilot_positions)}
+    pairs.sort(key=lambda pair: (order[pair["_pilot"]], -pair["score"]))
+    for pair in pairs:
+        del pair["_pilot"]
+    return {
+        "pairs": pairs,
+        "unpaired": unpaired,
+        "total_score": round(sum(pair["score"] for pair in pairs), 4),
+        "max_twins_per_pilot": max_twins_per_pilot,
+        "method": METHOD,
+    }
+
+
+def _pair(service: PeerService, pilot: int, twin: int, components: dict[str, float]) -> dict[str, Any]:
+    pilot_record, twin_record = service.records[pilot], service.records[twin]
+    pilot_row = service.content_row[pilot]
+    shared = service.shared_tags(twin, pilot_row)
+    evidence = service.evidence(twin, pilot_row, shared)
+    pair = service.best_pair(twin, pilot_row)
+    distance = components.get("distance")
+    distance = None if distance is None or np.isnan(distance) else round(distance)
+    return {
+        "_pilot": pilot,
+        "pilot": pilot_record.name,
+        "pilot_country": pilot_record.country,
+        "twin": twin_record.name,
+        "twin_country": twin_record.country,
+        "score": round(components["total"], 4),
+        "shared_domains": shared["domains"],
+        "shared_barriers": shared["barriers"],
+        "shared_levers": shared["levers"],
+        # The twin learns from the pilot: the explanation cites the pilot's resources.
+        "explanation": service.explain(twin_record, pilot_record, shared, evidence, distance, pair=pair),
+        "evidence": evidence,
+    }

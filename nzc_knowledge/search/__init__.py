@@ -1,0 +1,1 @@
+"""Query -> filters -> lexical + dense -> fusion -> resources, facets, snippets."""

@@ -1,0 +1,86 @@
+"""Query analysis: spelling correction against the index vocabulary, synonym expansion, lexical terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from nzc_knowledge.search.synonyms import expansions
+from nzc_knowledge.text.analysis import lexical_terms, lexicon
+from nzc_knowledge.text.language import detect_language
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MIN_CORRECTABLE_LENGTH = 4  # shorter words are too often acronyms or valid rare words
+
+
+@dataclass
+class AnalysedQuery:
+    """What the retrievers use: the corrected text for the encoder, stemmed terms for BM25."""
+
+    original: str
+    corrected: str
+    language: str | None
+    dense_text: str
+    terms: list[str] = field(default_factory=list)
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def was_corrected(self) -> bool:
+        return self.corrected != self.original
+
+
+class SpellingCorrector:
+    """Replaces words the index has never seen by the most frequent close word it has seen.
+
+    Edit distance 1 for words up to 6 letters, 2 beyond ("distict heeting" -> "district heating").
+    """
+
+    LEXICON_LANGUAGES = ("en", "de", "fr", "it", "es", "nl")
+
+    def __init__(self, vocabulary: dict[str, int], min_frequency: int = 2) -> None:
+        self.known = {word for word in vocabulary if word.isalpha()}
+        self.frequency = {word: count for word, count in vocabulary.items() if count >= min_frequency and word.isalpha()}
+        self.words = list(self.frequency)
+
+    def is_known(self, word: str) -> bool:
+        """In the index or a correct word of a main EU language (so 'island' is not 'corrected' to 'inland')."""
+        return word in self.known or any(word in lexicon(language) for language in self.LEXICON_LANGUAGES)
+
+    def correct_word(self, word: str) -> str:
+        lower = word.lower()
+        if len(lower) < MIN_CORRECTABLE_LENGTH or not lower.isalpha() or not self.words or self.is_known(lower):
+            return word
+        limit = 1 if len(lower) <= 6 else 2
+        candidates = process.extract(lower, self.words, scorer=Levenshtein.distance, score_cutoff=limit, limit=20)
+        if not candidates:
+            return word
+        best = min(candidates, key=lambda item: (item[1], -self.frequency[item[0]], item[0]))
+        return best[0]
+
+    def correct(self, text: str) -> str:
+        return _WORD.sub(lambda match: self.correct_word(match.group(0)), text)
+
+
+def analyse_query(
+    text: str, corrector: SpellingCorrector | None, index_languages: tuple[str, ...] = ("en",)
+) -> AnalysedQuery:
+    """Correct, expand and analyse a query.
+
+    The lexical side analyses the query as English and as its detected language; when the language of a
+    short query cannot be told, as every language the index holds, so "Wärmeplanung" still meets the
+    German analyser that indexed it.
+    """
+    original = " ".join(text.split())
+    corrected = corrector.correct(original) if corrector else original
+    language = detect_language(corrected, default=None, min_confidence=0.8)
+    extra = expansions(corrected)
+    dense_text = corrected if not extra else f"{corrected} ({'; '.join(extra)})"
+    expanded = " ".join([corrected, *extra])
+    analysers = ["en", language] if language else ["en", *index_languages]
+    terms: list[str] = []
+    for analyser in dict.fromkeys(analysers):
+        terms += [term for term in lexical_terms(expanded, analyser) if term not in terms]
+    return AnalysedQuery(original, corrected, language, dense_text, terms, extra)

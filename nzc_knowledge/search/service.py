@@ -1,0 +1,213 @@
+"""The search service: hybrid retrieval over one snapshot, filters inside retrieval, facets and snippets.
+
+Ranking: BM25 and dense passage rankings are fused by weighted reciprocal rank fusion, then rolled up to
+resources by their best passage. Fusion weights and depth were chosen on SciFact *train* (see eval/README.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.models import Resource
+from nzc_knowledge.search.filters import SearchFilters
+from nzc_knowledge.search.query import AnalysedQuery, SpellingCorrector, analyse_query
+from nzc_knowledge.search.snippets import make_snippet
+
+Mode = Literal["hybrid", "lexical", "dense"]
+FACET_FIELDS = ("domain", "barrier", "lever", "type", "country", "language")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """How lexical and dense rankings are combined (recorded in eval reports)."""
+
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    depth: int = 200  # passages taken from each retriever before fusion
+    min_dense_similarity: float = 0.30  # a passage below this cosine does not make a resource "matching" on its own
+
+
+@dataclass
+class ResourceHit:
+    resource: Resource
+    score: float
+    best_chunk: int | None  # chunk row of the best passage
+
+
+@dataclass
+class SearchPage:
+    query: str
+    corrected_query: str | None
+    total: int
+    limit: int
+    offset: int
+    hits: list[ResourceHit]
+    snippets: list[str]
+    facets: dict[str, dict[str, int]]
+    mode: str
+    analysed: AnalysedQuery | None = None
+    expansions: list[str] = field(default_factory=list)
+
+
+class SearchService:
+    """Answers searches over one loaded snapshot.
+
+    Example:
+        service = SearchService(snapshot, encoder)
+        page = service.search("district heating financing", SearchFilters.parse(country=["DE"]), limit=10)
+    """
+
+    def __init__(self, snapshot: Snapshot, encoder: Encoder, ranking: RankingSettings | None = None) -> None:
+        expected = snapshot.manifest.get("encoder", {}).get("name")
+        if expected and expected != encoder.info.name:
+            raise ValueError(f"snapshot {snapshot.id} was built with encoder {expected!r}, not {encoder.info.name!r}")
+        self.snapshot = snapshot
+        self.encoder = encoder
+        self.ranking = ranking or RankingSettings()
+        self.corrector = SpellingCorrector(snapshot.vocabulary)
+        languages = {resource.language for resource in snapshot.resources if resource.language}
+        self.index_languages = tuple(sorted(languages))
+
+    def warm_up(self) -> None:
+        """Load the lazily built parts (analysers, lexicons, language model) before the first user query."""
+        self.search("warm up heatting", limit=1)  # misspelt on purpose: loads the spelling lexicons too
+
+    # ---- retrieval -------------------------------------------------------------------------------------
+    def allowed_chunks(self, filters: SearchFilters) -> tuple[np.ndarray, np.ndarray | None]:
+        """(resource mask, allowed chunk rows or None when everything is allowed)."""
+        mask = filters.mask(self.snapshot.resources)
+        if mask.all():
+            return mask, None
+        return mask, np.flatnonzero(mask[self.snapshot.chunk_resource]).astype(np.int64)
+
+    def rank_chunks(
+        self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode = "hybrid", depth: int | None = None
+    ) -> tuple[dict[int, float], set[int]]:
+        """Fused passage scores and the passages that make their resource part of the matching set."""
+        depth = depth or self.ranking.depth
+        fused: dict[int, float] = {}
+        matching: set[int] = set()
+        if mode in ("hybrid", "lexical"):
+            ids, _ = self.snapshot.lexical.search(analysed.terms, depth, allowed)
+            weight = self.ranking.lexical_weight if mode == "hybrid" else 1.0
+            for rank, chunk in enumerate(ids.tolist()):
+                fused[chunk] = fused.get(chunk, 0.0) + weight / (self.ranking.rrf_k + rank + 1)
+                matching.add(chunk)
+        if mode in ("hybrid", "dense"):
+            vector = self.encoder.encode_queries([analysed.dense_text])[0]
+            ids, scores = self.snapshot.dense.search(vector, depth, allowed)
+            weight = self.ranking.dense_weight if mode == "hybrid" else 1.0
+            for rank, (chunk, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
+                fused[chunk] = fused.get(chunk, 0.0) + weight / (self.ranking.rrf_k + rank + 1)
+                if mode == "dense" or score >= self.ranking.min_dense_similarity:
+                    matching.add(chunk)
+        return fused, matching
+
+    def rank_resources(self, fused: dict[int, float], matching: set[int]) -> list[ResourceHit]:
+        """Roll passages up to resources by their best passage; ties broken by id so pages are stable."""
+        best: dict[int, tuple[float, int]] = {}
+        owner = self.snapshot.chunk_resource
+        matched_resources = {int(owner[chunk]) for chunk in matching}
+        for chunk, score in fused.items():
+            row = int(owner[chunk])
+            if row in matched_resources and (row not in best or score > best[row][0]):
+                best[row] = (score, chunk)
+        resources = self.snapshot.resources
+        ordered = sorted(best.items(), key=lambda item: (-item[1][0], resources[item[0]].id))
+        return [ResourceHit(resources[row], round(score, 6), chunk) for row, (score, chunk) in ordered]
+
+    def browse(self, mask: np.ndarray) -> list[ResourceHit]:
+        """No query: every matching resource, newest first."""
+        rows = np.flatnonzero(mask).tolist()
+        resources = self.snapshot.resources
+        rows.sort(key=lambda row: (-(resources[row].year or 0), resources[row].title.lower(), resources[row].id))
+        chunks = self.snapshot.resource_chunks
+        return [ResourceHit(resources[row], 0.0, int(chunks[row][0]) if len(chunks[row]) else None) for row in rows]
+
+    # ---- the public operation ----------------------------------------------------------------------------
+    def search(
+        self, query: str, filters: SearchFilters | None = None, limit: int = 10, offset: int = 0, mode: Mode = "hybrid"
+    ) -> SearchPage:
+        filters = filters or SearchFilters()
+        mask, allowed = self.allowed_chunks(filters)
+        analysed: AnalysedQuery | None = None
+        if query.strip():
+            analysed = analyse_query(query, self.corrector, self.index_languages)
+            fused, matching = self.rank_chunks(analysed, allowed, mode)
+            hits = self.rank_resources(fused, matching)
+        else:
+            hits = self.browse(mask)
+        page = hits[offset : offset + limit]
+        terms = set(analysed.terms) if analysed else set()
+        snippets = [self.snippet(hit, terms) for hit in page]
+        return SearchPage(
+            query=query,
+            corrected_query=analysed.corrected if analysed and analysed.was_corrected else None,
+            total=len(hits),
+            limit=limit,
+            offset=offset,
+            hits=page,
+            snippets=snippets,
+            facets=facet_counts(hit.resource for hit in hits),
+            mode=mode if analysed else "browse",
+            analysed=analysed,
+            expansions=analysed.expansions if analysed else [],
+        )
+
+    def snippet(self, hit: ResourceHit, terms: set[str]) -> str:
+        if hit.best_chunk is None:
+            return make_snippet(hit.resource.text[:600], terms, hit.resource.language)
+        chunk = self.snapshot.chunks[hit.best_chunk]
+        return make_snippet(chunk.text, terms, chunk.language)
+
+    def similar(self, resource_id: str, limit: int = 5) -> list[ResourceHit]:
+        """Resources closest in meaning to this one (mean of its passage vectors), with shared tags as a tie-breaker."""
+        row = self.snapshot.resource_index[resource_id]
+        chunk_rows = self.snapshot.resource_chunks[row]
+        if len(chunk_rows) == 0:
+            return []
+        centroid = np.asarray(self.snapshot.dense.vectors[chunk_rows], dtype=np.float32).mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        ids, scores = self.snapshot.dense.search(centroid, max(50, limit * 10))
+        source = self.snapshot.resources[row]
+        best: dict[int, tuple[float, int]] = {}
+        for chunk, score in zip(ids.tolist(), scores.tolist(), strict=True):
+            other = int(self.snapshot.chunk_resource[chunk])
+            if other != row and (other not in best or score > best[other][0]):
+                best[other] = (score, chunk)
+        ranked = []
+        for other, (score, chunk) in best.items():
+            candidate = self.snapshot.resources[other]
+            combined = 0.8 * score + 0.2 * tag_overlap(source, candidate)
+            ranked.append(ResourceHit(candidate, round(combined, 6), chunk))
+        ranked.sort(key=lambda hit: (-hit.score, hit.resource.id))
+        return ranked[:limit]
+
+
+def tag_overlap(first: Resource, second: Resource) -> float:
+    """Jaccard overlap of all tag keys (family-qualified)."""
+    keys = [{f"{family}:{key}" for family in ("domains", "barriers", "levers") for key in r.tag_keys(family)} for r in (first, second)]
+    union = keys[0] | keys[1]
+    return len(keys[0] & keys[1]) / len(union) if union else 0.0
+
+
+def facet_counts(resources: Iterable[Resource]) -> dict[str, dict[str, int]]:
+    """Counts per facet value over the matching set, most frequent first."""
+    counters: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
+    for resource in resources:
+        counters["domain"].update(resource.tag_keys("domains"))
+        counters["barrier"].update(resource.tag_keys("barriers"))
+        counters["lever"].update(resource.tag_keys("levers"))
+        for name in ("type", "country", "language"):
+            value = getattr(resource, name)
+            if value:
+                counters[name][value] += 1
+    return {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in counters.items()}

@@ -1,0 +1,52 @@
+"""Snippets: the best window of the best passage, HTML-escaped, with query terms marked."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from nzc_knowledge.text.analysis import SNOWBALL, stemmer
+
+_WORD = re.compile(r"\S+")
+_CORE = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+def make_snippet(text: str, query_terms: set[str], language: str | None, window_words: int = 36) -> str:
+    """An HTML-safe excerpt of about `window_words` words with `<mark>` around words whose stem is a query term."""
+    words = _WORD.findall(text)
+    if not words:
+        return ""
+    stem = stemmer(language if language in SNOWBALL else "en")
+    english = stemmer("en")
+
+    def matches(word: str) -> bool:
+        core = _CORE.search(word)
+        if not core or not query_terms:
+            return False
+        lower = core.group(0).lower()
+        return stem.stemWord(lower) in query_terms or english.stemWord(lower) in query_terms
+
+    hits = [matches(word) for word in words]
+    start = _best_window(hits, window_words)
+    end = min(len(words), start + window_words)
+    pieces = []
+    for word, hit in zip(words[start:end], hits[start:end], strict=True):
+        escaped = html.escape(word, quote=True)
+        pieces.append(f"<mark>{escaped}</mark>" if hit else escaped)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(words) else ""
+    return prefix + " ".join(pieces) + suffix
+
+
+def _best_window(hits: list[bool], size: int) -> int:
+    """Start of the window with the most hits (earliest on ties), backed off a few words for context."""
+    if len(hits) <= size or not any(hits):
+        return 0
+    best_start, best_count = 0, sum(hits[:size])
+    count = best_count
+    for start in range(1, len(hits) - size + 1):
+        count += hits[start + size - 1] - hits[start - 1]
+        if count > best_count:
+            best_start, best_count = start, count
+    first_hit = next(i for i in range(best_start, best_start + size) if hits[i])
+    return max(0, min(best_start, first_hit - 4))

@@ -1,0 +1,38 @@
+"""Runtime settings, read from `NZC_*` environment variables or a `.env` file and passed in explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the service and the CLI; command-line flags override these.
+
+    Example:
+        settings = Settings(index_dir=Path("/srv/nzc/indexes"))
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NZC_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(Path("indexes"), description="Folder holding the index snapshots and the CURRENT pointer.")
+    source_dir: Path = Field(Path("ingest"), description="Content folder that `POST /admin/reindex` ingests.")
+    admin_token: str | None = Field(None, description="Bearer token for /admin/*; admin endpoints answer 403 when unset.")
+    cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (the portal's origin).")
+    max_query_length: int = Field(512, description="Longest accepted query, in characters.")
+    max_limit: int = Field(100, description="Largest accepted page size for list endpoints.")
+    keep_snapshots: int = Field(5, description="How many snapshots a reindex keeps (older ones are deleted).")
+    max_upload_bytes: int = Field(20_000_000, description="Largest file accepted by POST /admin/resources.")
+
+    @field_validator("keep_snapshots")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("keep_snapshots must be at least 1: the serving snapshot is always kept")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

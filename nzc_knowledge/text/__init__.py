@@ -1,0 +1,1 @@
+"""Language-aware text analysis shared by ingest (tagging, lexical index) and search (query analysis)."""

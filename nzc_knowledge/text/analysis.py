@@ -1,0 +1,98 @@
+"""Per-language normalisation: spaCy blank pipelines with lookup lemmatizers, Snowball stems where none exists.
+
+Used by the tagger (phrase matching on normalised forms) and the lexical index (stemmed terms
+without stop words), so both see "buildings", "building" and "Gebäuden"/"Gebäude" as one term.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import Stemmer
+import spacy
+from spacy.language import Language
+
+SNOWBALL = {"en": "english", "it": "italian", "de": "german", "fr": "french", "es": "spanish", "pl": "polish",
+            "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "fi": "finnish", "el": "greek",
+            "hu": "hungarian", "ro": "romanian", "lt": "lithuanian", "et": "estonian", "ga": "irish", "cs": "czech"}
+LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def stop_words(language: str) -> frozenset[str]:
+    try:
+        return frozenset(word.lower() for word in spacy.blank(language).Defaults.stop_words)
+    except (ImportError, KeyError):
+        return frozenset()
+
+
+@lru_cache(maxsize=None)
+def stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(SNOWBALL.get(language, "english"))
+
+
+@lru_cache(maxsize=None)
+def _pipeline(language: str) -> Language:
+    with _lock:
+        try:
+            nlp = spacy.blank(language)
+        except ImportError:
+            nlp = spacy.blank("xx")
+        if language in LEMMA_LANGUAGES:
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+        return nlp
+
+
+def normaliser(language: str) -> Language:
+    """A spaCy pipeline whose tokens carry `norm_` = lower-case lemma (or Snowball stem) for phrase matching."""
+    return _pipeline(language if language in SNOWBALL or language in LEMMA_LANGUAGES else "en")
+
+
+def normalise_doc(nlp: Language, text: str):
+    """Run the pipeline on lower-cased text and set each token's NORM to its lemma or stem."""
+    doc = nlp(text.lower())
+    language = nlp.lang
+    has_lemmas = language in LEMMA_LANGUAGES
+    stem = stemmer(language)
+    for token in doc:
+        if has_lemmas and token.lemma_:
+            token.norm_ = token.lemma_.lower()
+        else:
+            token.norm_ = stem.stemWord(token.lower_)
+    return doc
+
+
+@lru_cache(maxsize=None)
+def lexicon(language: str) -> frozenset[str]:
+    """Known word forms of a language (spaCy lookup lemmatizer tables); empty where no table exists.
+
+    Used to tell a misspelling from a correct word that the indexed content merely never uses.
+    """
+    if language not in LEMMA_LANGUAGES:
+        return frozenset()
+    from spacy.lookups import load_lookups
+
+    try:
+        table = load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
+    except (ValueError, KeyError, OSError):
+        return frozenset()
+    words = {str(word).lower() for word in table.values()}
+    words.update(str(key).lower() for key in table.keys() if isinstance(key, str))
+    return frozenset(words)
+
+
+def lexical_terms(text: str, language: str | None) -> list[str]:
+    """Stemmed, stop-word-free terms for BM25; one analyser per language, English for unknown."""
+    language = language if language in SNOWBALL else "en"
+    stops = stop_words(language)
+    words = [word for word in (match.group(0).lower() for match in _TOKEN.finditer(text)) if word not in stops]
+    return stemmer(language).stemWords(words)
+
+
+def surface_words(text: str) -> list[str]:
+    return [match.group(0).lower() for match in _TOKEN.finditer(text)]
