@@ -81,18 +81,24 @@ class _StageBars:
 @click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @index_dir_option
 @click.option("--keep", type=click.IntRange(min=1), default=None, help="Snapshots to keep [default: $NZC_KEEP_SNAPSHOTS or 5]")
+@click.option("--full", is_flag=True, help="Rebuild everything instead of reusing unchanged files")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @fail_on_domain_errors
-def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, as_json: bool, quiet: bool) -> None:
-    """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot."""
+def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, as_json: bool, quiet: bool) -> None:
+    """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
+
+    Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
+    forces a full rebuild (the report says so).
+    """
     from nzc_knowledge.ingest.build import build_snapshot
 
     settings = Settings()
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
     try:
-        report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots)
+        report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
+                                full=full)
     finally:
         bars.close()
     if as_json:
@@ -100,8 +106,13 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, as_json: 
         return
     rate = report.chunk_count / report.seconds if report.seconds else 0.0
     click.echo(f"snapshot {report.snapshot_id} is now current in {index_dir}")
-    click.echo(f"ingested {len(report.ingested)} files, {report.chunk_count} chunks in {report.seconds:.1f} s "
-               f"({rate:.1f} chunks/s; encoding {report.encode_seconds:.1f} s)")
+    for note in report.notes:
+        click.echo(note)
+    click.echo(f"ingested {len(report.ingested)} new or changed files, {len(report.unchanged)} unchanged, "
+               f"{len(report.removed)} removed; {report.chunk_count} chunks ({report.embedded_chunks} embedded) "
+               f"in {report.seconds:.1f} s ({rate:.1f} chunks/s; encoding {report.encode_seconds:.1f} s)")
+    for first, second, similarity in report.near_duplicates:
+        click.echo(f"near-duplicate: {first} ~ {second} (similarity {similarity:.3f})")
     click.echo(f"skipped {len(report.skipped)} files")
     for item in report.skipped:
         click.echo(f"  - {item.file}: {item.reason}")
@@ -271,3 +282,6 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+if __name__ == "__main__":
+    main()

@@ -124,7 +124,9 @@ class IngestReport:
     seconds: float = 0.0
     encode_seconds: float = 0.0
     snapshot_id: str | None = None
-    unchanged: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # files reused from the previous snapshot as they were
+    removed: list[str] = field(default_factory=list)  # files of the previous snapshot that are gone
+    embedded_chunks: int = 0  # chunks encoded by this run (the rest were reused)
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

@@ -33,7 +33,8 @@ def test_snapshot_manifest_describes_the_build(built_index, snapshot):
     assert manifest["chunker"]["max_tokens"] + manifest["chunker"]["reserved_tokens"] <= 256
     assert manifest["dense_index"]["type"] == "flat"
     assert len(manifest["source_fingerprint"]) == 64
-    assert manifest["sources"]["docs/milan-lez.md"]  # per-file fingerprints
+    assert len(manifest["source_keys"]["docs/milan-lez.md"]) == 64  # per-file fingerprints (bytes + manifest entry)
+    assert manifest["settings"]["encoder"]["name"] == "all-MiniLM-L6-v2"
     assert manifest["created_at"].endswith("+00:00")
 
 

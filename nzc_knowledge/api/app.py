@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        attach_audit_log(settings.index_dir)
         holder = EngineHolder(settings.index_dir, encoder)
         app.state.holder = holder
         app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots)
@@ -69,6 +70,19 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page")
     return app
+
+
+def attach_audit_log(index_dir: Path) -> None:
+    """Admin actions (who, when, what) go to <index_dir>/audit.log as well as to the server log."""
+    audit = logging.getLogger("nzc.audit")
+    audit.setLevel(logging.INFO)
+    path = (Path(index_dir) / "audit.log").resolve()
+    if any(getattr(handler, "baseFilename", None) == str(path) for handler in audit.handlers):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%S%z"))
+    audit.addHandler(handler)
 
 
 def register_error_handlers(app: FastAPI) -> None:

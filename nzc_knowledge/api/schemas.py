@@ -108,5 +108,11 @@ class RollbackRequest(BaseModel):
     snapshot_id: str | None = None
 
 
+class UploadAccepted(BaseModel):
+    file: str = Field(description="Path of the stored file, relative to the source folder")
+    manifest: dict[str, Any] = Field(description="The manifest line written for it")
+    job_id: str | None = Field(None, description="The reindex job started, when reindex=true")
+
+
 class ErrorResponse(BaseModel):
     detail: str

@@ -12,6 +12,7 @@ moment leaves either the old or the new snapshot current, never a half-written o
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -22,12 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nzc_knowledge.errors import NoSnapshot, NotFound
+from nzc_knowledge.errors import Conflict, NoSnapshot, NotFound
 from nzc_knowledge.index.snapshot import MANIFEST
 
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 BUILDING_PREFIX = ".building-"
+LOCK_FILE = ".build.lock"
 
 
 class SnapshotStore:
@@ -89,8 +91,28 @@ class SnapshotStore:
 
     @contextmanager
     def build(self, fingerprint: str) -> Iterator[tuple[str, Path]]:
-        """A temporary folder to write a snapshot into; on success it is renamed in and made current."""
+        """A temporary folder to write a snapshot into; on success it is renamed in and made current.
+
+        An exclusive lock on the index folder keeps two builders (a CLI ingest and a server's reindex job) from
+        interleaving; the kernel releases it even when a builder is killed with SIGKILL.
+        """
         self.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._build_lock():
+            yield from self._build(fingerprint)
+
+    @contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        with open(self.index_dir / LOCK_FILE, "a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Conflict(f"another build is writing to {self.index_dir}; try again when it has finished") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _build(self, fingerprint: str) -> Iterator[tuple[str, Path]]:
         self.remove_unfinished()
         snapshot_id = self.new_id(fingerprint)
         folder = self.index_dir / f"{BUILDING_PREFIX}{snapshot_id}"

@@ -35,10 +35,11 @@ def build_snapshot(
     keep_snapshots: int = 5,
     settings: IngestSettings | None = None,
     with_cities: bool = True,
+    full: bool = False,
 ) -> IngestReport:
-    """Ingest `source_dir` into a new snapshot under `index_dir` and make it current."""
+    """Ingest `source_dir` into a new snapshot under `index_dir` and make it current (incremental unless `full`)."""
     settings = settings or IngestSettings()
     settings.keep_snapshots = keep_snapshots
     extensions = default_extensions(Path(source_dir)) if with_cities else {}
     pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions)
-    return pipeline.run(Path(source_dir), SnapshotStore(Path(index_dir)), progress=progress)
+    return pipeline.run(Path(source_dir), SnapshotStore(Path(index_dir)), progress=progress, full=full)

@@ -19,7 +19,7 @@ REQUIRED = ("id", "file")
 OPTIONAL = ("title", "type", "city", "country", "language", "year", "url", "domains", "barriers", "levers")
 # Eurostat and the EU institutions write Greece as EL and the United Kingdom as UK; ISO 3166-1 says GR and GB.
 COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 
 
 @dataclass
@@ -76,18 +76,18 @@ def _parse_line(line: str, folder: Path, source_root: Path) -> ManifestEntry:
     for name in REQUIRED:
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise ValueError(f"missing required field {name!r}")
-    if not _ID.match(data["id"]):
+    if not VALID_ID.match(data["id"]):
         raise ValueError(f"invalid id {data['id']!r}: use letters, digits and . _ : - (at most 200 characters)")
     path = (folder / data["file"]).resolve()
     if not path.is_relative_to(source_root.resolve()):
         raise ValueError(f"file {data['file']!r} points outside the source folder")
     fields = {name: value for name, value in data.items() if name not in REQUIRED and value not in (None, "", [])}
-    _validate_fields(fields)
+    validate_fields(fields)
     fields["file"] = data["file"]
     return ManifestEntry(id=data["id"], path=path, fields=fields, line=0)
 
 
-def _validate_fields(fields: dict[str, Any]) -> None:
+def validate_fields(fields: dict[str, Any]) -> None:
     for name in ("title", "city", "url"):
         if name in fields and not isinstance(fields[name], str):
             raise ValueError(f"{name} must be a string")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 import nzc_knowledge
@@ -27,7 +28,7 @@ from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract import ExtractionError, extract
 from nzc_knowledge.ingest.sources import SourceFile, discover
-from nzc_knowledge.ingest.tag import Tagger, TaggerSettings
+from nzc_knowledge.ingest.tag import WEIGHTS_FILE, Tagger, TaggerSettings
 from nzc_knowledge.models import Chunk, ExtractedDoc, IngestReport, Resource, SkippedFile, Tag
 from nzc_knowledge.taxonomy import TAG_FAMILIES
 from nzc_knowledge.text.analysis import lexical_terms, surface_words
@@ -35,6 +36,7 @@ from nzc_knowledge.text.language import detect_language
 
 logger = logging.getLogger(__name__)
 
+NEAR_DUPLICATE_SIMILARITY = 0.97  # mean-vector cosine above which two resources are reported as near-duplicates
 PIPELINE_VERSION = 1  # bump when extraction, chunking or analysis changes what an index holds
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
@@ -103,6 +105,67 @@ def source_fingerprint(files: dict[str, str], entries: dict[str, dict[str, Any]]
     return digest.hexdigest()
 
 
+@dataclass
+class ReusedFile:
+    """What an unchanged file keeps from the previous snapshot."""
+
+    resource: Resource
+    chunks: list[Chunk]
+    vectors: list[np.ndarray]
+
+
+def file_key(source: SourceFile) -> str:
+    """Identity of a file's content and metadata: its bytes' hash and its manifest entry."""
+    entry = json.dumps(source.entry.fields if source.entry else {}, sort_keys=True, ensure_ascii=False)
+    identity = source.entry.id if source.entry else ""
+    return hashlib.sha256(f"{source.fingerprint}\0{identity}\0{entry}".encode()).hexdigest()
+
+
+def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, ReusedFile]:
+    keys = previous.manifest.get("source_keys", {})
+    by_file = {resource.file: position for position, resource in enumerate(previous.resources)}
+    reuse = {}
+    for source in sources:
+        position = by_file.get(source.relative)
+        if position is None or keys.get(source.relative) != file_key(source):
+            continue
+        rows = previous.resource_chunks[position]
+        vectors = np.asarray(previous.dense.vectors[rows], dtype=np.float32)
+        reuse[source.relative] = ReusedFile(
+            resource=previous.resources[position],
+            chunks=[previous.chunks[row] for row in rows],
+            vectors=list(vectors),
+        )
+    return reuse
+
+
+def near_duplicates(
+    resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_SIMILARITY
+) -> list[tuple[str, str, float]]:
+    """Pairs of resources whose mean passage vectors are nearly identical (the same case study republished)."""
+    if len(resources) < 2:
+        return []
+    position = {resource.id: row for row, resource in enumerate(resources)}
+    sums = np.zeros((len(resources), vectors.shape[1]), dtype=np.float32)
+    np.add.at(sums, [position[chunk.resource_id] for chunk in chunks], vectors)
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    index = faiss.IndexFlatIP(centroids.shape[1])
+    index.add(centroids)
+    scores, neighbours = index.search(centroids, min(3, len(resources)))
+    pairs = set()
+    for row in range(len(resources)):
+        for score, other in zip(scores[row], neighbours[row], strict=True):
+            if other != row and other >= 0 and score >= threshold:
+                first, second = sorted((resources[row].id, resources[int(other)].id))
+                pairs.add((first, second, round(float(score), 4)))
+    return sorted(pairs)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class IngestPipeline:
     """Turns a content folder into a new current snapshot.
 
@@ -124,21 +187,57 @@ class IngestPipeline:
         self.tagger = Tagger(encoder, self.settings.tagger)
         self.extensions = extensions or {}
 
-    def run(self, source_dir: Path, store: SnapshotStore, progress: Progress | None = None) -> IngestReport:
-        """Ingest every file of `source_dir` into a new current snapshot of `store`."""
+    def run(
+        self, source_dir: Path, store: SnapshotStore, progress: Progress | None = None, full: bool = False
+    ) -> IngestReport:
+        """Ingest every file of `source_dir` into a new current snapshot of `store`.
+
+        Incremental by default: files whose bytes and manifest entry are unchanged since the current snapshot keep
+        their extracted text, chunks, vectors and tags; only new or changed files are extracted and embedded, and
+        deleted files leave the index. A change of encoder, chunker, tagger or pipeline version forces a full
+        rebuild, and the report says why.
+        """
         started = time.perf_counter()
         report = IngestReport()
         notify = progress or (lambda stage, done, total: None)
         sources, manifest_errors, missing = discover(source_dir)
         report.manifest_errors = manifest_errors
         report.skipped.extend(SkippedFile(file=line.split(" (")[0], reason=line.split(": ", 1)[1]) for line in missing)
-        resources, chunks = self._extract_and_chunk(sources, report, notify)
+        previous = None if full else self._reusable_snapshot(store, report)
+        if full:
+            report.notes.append("full rebuild: requested")
+        reuse = _reusable_files(previous, sources) if previous else {}
+        resources, chunks, vectors = self._extract_and_chunk(sources, report, notify, reuse)
         if not resources:
             raise ExtractionError(f"nothing to index: no usable document in {source_dir}")
-        fingerprint_sources = {source.relative: source.fingerprint for source in sources}
-        entries = {source.relative: source.entry.fields for source in sources if source.entry}
-        fingerprint = source_fingerprint(fingerprint_sources, entries, self.settings_record())
-        return self._finish(resources, chunks, fingerprint, fingerprint_sources, store, report, notify, started)
+        if previous is not None:
+            current_files = {source.relative for source in sources}
+            report.removed = sorted(set(previous.manifest.get("source_keys", {})) - current_files)
+        keys = {source.relative: file_key(source) for source in sources}
+        fingerprint = source_fingerprint(keys, {}, self.settings_record())
+        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors)
+
+    def _reusable_snapshot(self, store: SnapshotStore, report: IngestReport) -> Snapshot | None:
+        """The current snapshot if it was built with the same settings; otherwise None and a note saying why."""
+        snapshot_id = store.current_id()
+        if snapshot_id is None:
+            report.notes.append("full build: no previous snapshot")
+            return None
+        try:
+            previous = Snapshot.load(store.path(snapshot_id), mmap=True)
+        except (OSError, ValueError, KeyError) as error:
+            report.notes.append(f"full rebuild: the current snapshot {snapshot_id} cannot be read ({error})")
+            return None
+        recorded = previous.manifest.get("settings", {})
+        changed = [name for name, value in self.settings_record().items() if recorded.get(name) != value]
+        if changed:
+            details = ", ".join(
+                f"{name} changed ({_short(recorded.get(name))} -> {_short(self.settings_record()[name])})" for name in changed
+            )
+            report.notes.append(f"full rebuild: {details}")
+            return None
+        report.notes.append(f"incremental: unchanged files reuse snapshot {snapshot_id}")
+        return previous
 
     def run_documents(
         self,
@@ -160,7 +259,7 @@ class IngestPipeline:
             chunks.extend(resource_chunks)
             report.ingested.append(resource.id)
             notify("extract", done, len(documents))
-        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started)
+        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started, [None] * len(chunks))
 
     def settings_record(self) -> dict[str, Any]:
         """Everything that changes the index for the same input; part of the source fingerprint."""
@@ -168,6 +267,7 @@ class IngestPipeline:
             "chunker": self.settings.chunker.to_dict(),
             "tagger": asdict(self.settings.tagger),
             "encoder": asdict(self.encoder.info),
+            "tagger_weights": hashlib.sha256(WEIGHTS_FILE.read_bytes()).hexdigest()[:16],
             "pipeline_version": PIPELINE_VERSION,
         }
 
@@ -181,15 +281,25 @@ class IngestPipeline:
         report: IngestReport,
         notify: Progress,
         started: float,
+        reused_vectors: list[np.ndarray | None],
     ) -> IngestReport:
         by_id = {resource.id: resource for resource in resources}
-        texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in chunks]
+        todo = [row for row, vector in enumerate(reused_vectors) if vector is None]
+        texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in todo]
         notify("embed", 0, len(texts))
         encode_started = time.perf_counter()
-        vectors = self._encode(texts, notify)
+        fresh = self._encode(texts, notify)
         report.encode_seconds = time.perf_counter() - encode_started
+        vectors = np.zeros((len(chunks), self.encoder.info.dimension), dtype=np.float32)
+        for row, vector in enumerate(reused_vectors):
+            if vector is not None:
+                vectors[row] = vector
+        if todo:
+            vectors[todo] = fresh
         if self.settings.tag_resources:
-            self._tag(resources, chunks, vectors, notify)
+            new_ids = {chunks[row].resource_id for row in todo}
+            self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify)
+        report.near_duplicates = near_duplicates(resources, chunks, vectors)
         notify("index", 0, 1)
         snapshot = self._snapshot(resources, chunks, vectors, fingerprint, sources, report)
         with store.build(fingerprint) as (snapshot_id, folder):
@@ -199,14 +309,16 @@ class IngestPipeline:
         notify("index", 1, 1)
         report.snapshot_id = snapshot_id
         report.chunk_count = len(chunks)
+        report.embedded_chunks = len(todo)
         report.seconds = time.perf_counter() - started
         return report
 
     def _extract_and_chunk(
-        self, sources: list[SourceFile], report: IngestReport, notify: Progress
-    ) -> tuple[list[Resource], list[Chunk]]:
+        self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, ReusedFile]
+    ) -> tuple[list[Resource], list[Chunk], list[np.ndarray | None]]:
         resources: list[Resource] = []
         chunks: list[Chunk] = []
+        vectors: list[np.ndarray | None] = []
         seen_content: dict[str, str] = {}
         seen_ids: set[str] = set()
         for done, source in enumerate(sources, start=1):
@@ -214,11 +326,20 @@ class IngestPipeline:
             if source.fingerprint in seen_content:
                 report.skipped.append(SkippedFile(source.relative, f"duplicate of {seen_content[source.fingerprint]} (same bytes)"))
                 continue
+            reused = reuse.get(source.relative)
+            if reused is not None and reused.resource.id not in seen_ids:
+                seen_ids.add(reused.resource.id)
+                seen_content[source.fingerprint] = source.relative
+                resources.append(reused.resource)
+                chunks.extend(reused.chunks)
+                vectors.extend(reused.vectors)
+                report.unchanged.append(source.relative)
+                continue
             try:
                 document = extract(source.path)
             except ExtractionError as error:
                 report.skipped.append(SkippedFile(source.relative, str(error)))
-                logger.warning("skipped %s: %s", source.relative, error)
+                logger.info("skipped %s: %s", source.relative, error)
                 continue
             except Exception as error:  # a converter bug must not sink the batch; report it like a bad file
                 report.skipped.append(SkippedFile(source.relative, f"could not be read ({type(error).__name__}: {error})"))
@@ -235,8 +356,9 @@ class IngestPipeline:
             seen_content[source.fingerprint] = source.relative
             resources.append(resource)
             chunks.extend(resource_chunks)
+            vectors.extend([None] * len(resource_chunks))
             report.ingested.append(source.relative)
-        return resources, chunks
+        return resources, chunks, vectors
 
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
         batch = max(1, self.settings.batch_size) * 8
@@ -249,6 +371,7 @@ class IngestPipeline:
         return np.vstack(parts)
 
     def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress) -> None:
+        """Tag the given resources (new or changed ones; reused resources keep their stored tags)."""
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(chunks):
             rows_of.setdefault(chunk.resource_id, []).append(row)
@@ -294,7 +417,9 @@ class IngestPipeline:
             },
             "source_fingerprint": fingerprint,
             "pipeline_version": PIPELINE_VERSION,
-            "sources": sources,
+            "settings": self.settings_record(),
+            "source_keys": sources,
+            "near_duplicates": [list(pair) for pair in report.near_duplicates],
             "skipped": [asdict(item) for item in report.skipped],
         }
         extras = {name: extension(resources) for name, extension in self.extensions.items()}

@@ -400,12 +400,12 @@ class NameIndex:
     def split_country(self, query: str, country: str | None) -> tuple[str, str | None]:
         """Read "Name, CC" / "Name (CC)"; a `country` argument must agree with it."""
         match = _QUERY_COUNTRY.match(query.strip())
-        if match and match.group(2).upper() in iso_countries() | {"EL": "", "UK": ""}:
+        # A spelling that is itself a name ("Frattaminore (NA)", "Vendrell, el") is not split.
+        if match and fold(query) not in self._by_key and match.group(2).upper() in iso_countries() | {"EL": "", "UK": ""}:
             code = normalise_country(match.group(2))
             if country and normalise_country(country) != code:
                 raise InvalidParameter(f"{query!r} names country {code} but country={country!r} was given")
-            if fold(match.group(1)) in self._by_key or not fold(query) in self._by_key:
-                return match.group(1), code
+            return match.group(1), code
         return query, normalise_country(country) if country else None
 
     def candidates(self, query: str, country: str | None = None) -> list[tuple[int, int]]:

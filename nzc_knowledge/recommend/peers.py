@@ -39,7 +39,7 @@ import numpy as np
 from nzc_knowledge.errors import InvalidParameter
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
-from nzc_knowledge.recommend.names import distance_km, iso_countries, normalise_country
+from nzc_knowledge.recommend.names import iso_countries, normalise_country
 from nzc_knowledge.recommend.profiles import (
     CityDirectory, CityRecord, build_city_profiles, region_label, size_words,
 )
@@ -184,6 +184,8 @@ class PeerService:
             matrix = self._center_languages(matrix, ids)
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             self.passages = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+            # A contiguous transpose: OpenBLAS multiplies by a transposed view up to 100x slower.
+            self.passages_t = np.ascontiguousarray(self.passages.T)
             owner = np.repeat(np.arange(len(self.content)), np.diff(self.passage_offsets))
             sample = np.random.default_rng(0).permutation(len(ids))[:BASELINE_SAMPLE]
             similarity = self.passages[sample] @ self.passages[sample].T
@@ -192,6 +194,7 @@ class PeerService:
                 self.baseline = float(np.median(similarity[cross_city]))
         else:
             self.passages = np.zeros((0, 1), dtype=np.float32)
+            self.passages_t = np.zeros((1, 0), dtype=np.float32)
             self.has_passages = np.zeros(len(self.content), dtype=bool)
 
     def _center_languages(self, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
@@ -212,7 +215,14 @@ class PeerService:
     def _pair_similarity(self, query_row: int) -> np.ndarray:
         """Rescaled similarity of the query city's resources (rows) to every embedded resource (columns)."""
         start, end = self.passage_offsets[query_row], self.passage_offsets[query_row + 1]
-        raw = self.passages[start:end] @ self.passages.T
+        raw = self.passages[start:end] @ self.passages_t
+        return np.clip((raw - self.baseline) / (1.0 - self.baseline), 0.0, 1.0)
+
+    def _block_similarity(self, query_row: int, peer_row: int) -> np.ndarray:
+        """Rescaled similarity of one city's resources (rows) to another's (columns)."""
+        query = slice(self.passage_offsets[query_row], self.passage_offsets[query_row + 1])
+        peer = slice(self.passage_offsets[peer_row], self.passage_offsets[peer_row + 1])
+        raw = self.passages[query] @ self.passages_t[:, peer]
         return np.clip((raw - self.baseline) / (1.0 - self.baseline), 0.0, 1.0)
 
     def _passage_scores(self, query_rows: np.ndarray, candidate_rows: np.ndarray) -> np.ndarray:
@@ -356,7 +366,7 @@ class PeerService:
 
     def _challenge_scores(self, query_rows: np.ndarray, candidate_rows: np.ndarray) -> np.ndarray:
         """Challenge similarity, queries x candidates, normalised by the families each query has."""
-        raw = self.challenge[query_rows] @ self.challenge[candidate_rows].T
+        raw = self.challenge[query_rows] @ np.ascontiguousarray(self.challenge[candidate_rows].T)
         available = self.family_present[query_rows].astype(np.float64) @ self.family_weight
         return np.divide(raw, available[:, None], out=np.zeros_like(raw), where=available[:, None] > 0)
 
@@ -488,10 +498,24 @@ class PeerService:
         if query_row is None or self.text_weight == 0 or not (self.has_passages[query_row] and self.has_passages[peer_row]):
             return None
         start, end = self.passage_offsets[peer_row], self.passage_offsets[peer_row + 1]
-        similarity = self._pair_similarity(query_row)[:, start:end]
+        query_ids = self.passage_ids[self.passage_offsets[query_row]:self.passage_offsets[query_row + 1]]
+        peer_ids = self.passage_ids[start:end]
+        similarity = self._block_similarity(query_row, peer_row)
+        # Only name a pair that treats a common emission domain: a high similarity without one is more
+        # likely two texts in the same language than two cities with the same problem.
+        for row, query_id in enumerate(query_ids):
+            domains = set(self._tag_keys(query_id, "domains"))
+            for column, peer_id in enumerate(peer_ids):
+                if not domains & set(self._tag_keys(peer_id, "domains")):
+                    similarity[row, column] = -1.0
         row, column = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
-        query_id = self.passage_ids[self.passage_offsets[query_row] + row]
-        return query_id, self.passage_ids[start + column], float(similarity[row, column])
+        if similarity[row, column] < 0:
+            return None
+        return query_ids[row], peer_ids[column], float(similarity[row, column])
+
+    def _tag_keys(self, resource_id: str, family: str) -> list[str]:
+        resource = self.resources.get(resource_id)
+        return resource.tag_keys(family) if resource else []
 
     def evidence(
         self, query_position: int, peer_row: int, shared: dict[str, list[str]], count: int = EVIDENCE_PER_PEER
@@ -500,9 +524,10 @@ class PeerService:
         record = self.records[self.content[peer_row]]
         query_row = self.content_row.get(query_position)
         text: dict[str, float] = {}
-        if query_row is not None and self.text_weight > 0 and self.has_passages[query_row]:
-            similarity = self._pair_similarity(query_row).max(axis=0)
-            text = {rid: float(similarity[self.passage_row[rid]]) for rid in record.resources if rid in self.passage_row}
+        if query_row is not None and self.text_weight > 0 and self.has_passages[query_row] and self.has_passages[peer_row]:
+            similarity = self._block_similarity(query_row, peer_row).max(axis=0)
+            start = self.passage_offsets[peer_row]
+            text = {rid: float(similarity[self.passage_row[rid] - start]) for rid in record.resources if rid in self.passage_row}
         shared_count = max(1, sum(len(keys) for keys in shared.values()))
         ranked = []
         for order, resource_id in enumerate(record.resources):
@@ -637,4 +662,4 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-__all__ = ["PeerService", "FAMILY_WEIGHTS", "distance_km"]
+__all__ = ["PeerService", "FAMILY_WEIGHTS", "TEXT_WEIGHT", "resource_vectors"]

@@ -119,7 +119,9 @@ def parse_signatories(rows: Iterable[dict[str, str]]) -> list[RegistryEntry]:
         members: list[str] = []
         if is_group:
             members = split_member_names(name)
-            members += [member for member in member_names.get(row["organisation_id"], []) if member not in members]
+            for member in member_names.get(row["organisation_id"], []):
+                if member.casefold() not in {known.casefold() for known in members}:
+                    members.append(member)
         entries.append(RegistryEntry(
             id=row["organisation_id"].strip(),
             name=name,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+import json
 
-from nzc_knowledge.api.deps import AdminDep, HolderDep
-from nzc_knowledge.api.schemas import JobAccepted, JobStatus, RollbackRequest, SnapshotRow
-from nzc_knowledge.errors import NotFound
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+
+from nzc_knowledge.api.deps import AdminDep, HolderDep, SettingsDep
+from nzc_knowledge.api.schemas import JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
+from nzc_knowledge.errors import InvalidParameter, NotFound
+from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, PayloadTooLarge, store_upload
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 audit = logging.getLogger("nzc.audit")
@@ -46,3 +49,28 @@ def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackR
     holder.load()
     _audit(request, who, "rollback", snapshot_id=snapshot_id)
     return SnapshotRow(**next(row for row in holder.store.list() if row["snapshot_id"] == snapshot_id))
+
+
+@router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata")
+def upload_resource(
+    request: Request,
+    settings: SettingsDep,
+    who: AdminDep,
+    file: Annotated[UploadFile, File(description="PDF, HTML, Markdown or text")],
+    metadata: Annotated[str, Form(description='Manifest fields as a JSON object, e.g. {"title": ..., "city": ...}')] = "{}",
+    replace: Annotated[bool, Form()] = False,
+    reindex: Annotated[bool, Form(description="Start a reindex job once the file is stored")] = False,
+) -> UploadAccepted:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + 1_000_000:
+        raise PayloadTooLarge(f"the request is larger than the limit of {settings.max_upload_bytes} bytes")
+    try:
+        fields = json.loads(metadata)
+    except json.JSONDecodeError as error:
+        raise InvalidParameter(f"metadata is not valid JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(fields, dict):
+        raise InvalidParameter("metadata must be a JSON object")
+    line = store_upload(settings.source_dir, file.filename or "", file.file, fields, settings.max_upload_bytes, replace)
+    job_id = request.app.state.jobs.submit_reindex().job_id if reindex else None
+    _audit(request, who, "upload", file=f"{UPLOAD_FOLDER}/{line['file']}", id=line["id"], reindex_job=job_id)
+    return UploadAccepted(file=f"{UPLOAD_FOLDER}/{line['file']}", manifest=line, job_id=job_id)

@@ -36,5 +36,5 @@ def health(holder: HolderDep) -> HealthResponse | JSONResponse:
     except NoSnapshot:
         body = HealthResponse(status="no_index", snapshot_id=None, manifest=None)
         return JSONResponse(status_code=503, content=body.model_dump())
-    manifest = {key: value for key, value in engine.snapshot.manifest.items() if key not in ("sources", "files")}
+    manifest = {key: value for key, value in engine.snapshot.manifest.items() if key not in ("source_keys", "files")}
     return HealthResponse(status="ok", snapshot_id=engine.snapshot.id, manifest=manifest)

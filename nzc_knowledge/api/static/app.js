@@ -1,10 +1,12 @@
 // The app shell: reads the state from the URL, shows the matching view, keeps the URL in step.
 //
-// Views:  search (default) -> search-view.js,  ?view=resource -> resource-view.js,  ?view=city -> city-view.js
+// Views:  search (default) -> search-view.js,  ?view=resource -> resource-view.js,
+//         ?view=city -> city-view.js,  ?view=cities -> cities-view.js
 // Navigation uses history.pushState, so the back button and links work; a link carrying
 // `data-nav` is handled here instead of reloading the page (its href stays a real URL, so it can
 // still be opened in a new tab).
 
+import { mountCitiesView } from "./cities-view.js";
 import { mountCityView } from "./city-view.js";
 import { errorBox } from "./components.js";
 import { debounce, h, replaceChildren } from "./dom.js";
@@ -21,7 +23,8 @@ const searchBox = document.getElementById("q");
 const viewRoot = document.getElementById("view");
 const notices = document.getElementById("notices");
 
-const MOUNTS = { search: mountSearchView, resource: mountResourceView, city: mountCityView };
+const MOUNTS = { search: mountSearchView, resource: mountResourceView, city: mountCityView, cities: mountCitiesView };
+const TITLES = { resource: () => "Resource", city: (state) => state.city, cities: () => "Cities" };
 
 let current = { kind: null, view: null, state: null };
 let lastSearch = emptySearch(); // where "Back to search" leads, and what a new query starts from
@@ -63,12 +66,18 @@ function show(state, focus = null) {
     if (focus === null && state.view !== "search") focus = "heading";
   }
   current.state = state;
+  // Mark the section the view belongs to in the header navigation.
+  const section = state.view === "search" || state.view === "resource" ? "search" : "cities";
+  for (const link of document.querySelectorAll(".site-nav a")) {
+    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
   if (state.view === "search") {
     lastSearch = state;
     app.setTitle(state.q ? `“${state.q}” – Search` : "Search");
     current.view.update(state, { focusResults: focus === "results" });
   } else {
-    app.setTitle(state.view === "city" ? state.city : "Resource");
+    app.setTitle(TITLES[state.view](state)); // the view sets a better one once its data is in
     current.view.update(state, { focusHeading: focus === "heading" || focus === "results" });
   }
 }

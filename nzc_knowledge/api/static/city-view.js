@@ -6,8 +6,8 @@
 import * as api from "./api.js";
 import { errorBox, loadingLine, percent, typeBadge } from "./components.js";
 import { h, replaceChildren, srOnly } from "./dom.js";
-import { FACET_TITLES, keys, label } from "./labels.js";
-import { DEFAULT_PEERS, cityUrl, resourceUrl } from "./state.js";
+import { FACET_TITLES, TAG_PREFIX, keys, label } from "./labels.js";
+import { DEFAULT_PEERS, PEER_FILTERS, cityUrl, resourceUrl } from "./state.js";
 
 const PROFILE_FAMILIES = [
   ["domains", "domain", "Works on"],
@@ -38,27 +38,22 @@ export function mountCityView(container, app) {
     const heading = h("h2", { id: "city-title", tabindex: "-1", class: "view-title" }, state.city);
     const profile = h("div", { class: "city-profile" }, loadingLine());
     const peerBody = h("div", { class: "peer-body" }, loadingLine("Finding peer cities…"));
+    const peerSection = h(
+      "section",
+      { class: "peers", "aria-labelledby": "peers-heading" },
+      h("h3", { id: "peers-heading", tabindex: "-1" }, "Suggested peer cities"),
+      peerFilterForm(state, app),
+      peerBody,
+    );
     replaceChildren(
       container,
-      h(
-        "article",
-        { class: "city", "aria-labelledby": "city-title" },
-        app.backLink(),
-        heading,
-        profile,
-        h(
-          "section",
-          { class: "peers", "aria-labelledby": "peers-heading" },
-          h("h3", { id: "peers-heading" }, "Suggested peer cities"),
-          peerFilterForm(state, app),
-          peerBody,
-        ),
-      ),
+      h("article", { class: "city", "aria-labelledby": "city-title" }, app.backLink(), heading, profile, peerSection),
     );
     if (focusHeading) heading.focus();
 
     const city = api.city(state.city, signal);
     const peers = api.peers(state.city, { limit: DEFAULT_PEERS, ...state.filters }, signal);
+    peers.catch(() => {}); // awaited below; this only keeps an early return from leaving it unhandled
     try {
       const answer = await city;
       heading.textContent = answer.city;
@@ -68,6 +63,9 @@ export function mountCityView(container, app) {
       if (error.name === "AbortError") return;
       app.setTitle(`${state.city} – city not available`);
       replaceChildren(profile, errorBox(error, "Loading the city"));
+      // An unknown or ambiguous name fails the peers the same way: one message is enough.
+      peerSection.remove();
+      return;
     }
     try {
       replaceChildren(peerBody, peerList(await peers, signal));
@@ -156,7 +154,7 @@ function weightList(items, facet, title) {
 
 // ---- peers ---------------------------------------------------------------------------------------
 
-/** Filters of the peer query; applying them navigates (so they land in the URL). */
+/** Filters of the peer query; applying them navigates (so they land in the URL and Back undoes them). */
 function peerFilterForm(state, app) {
   const select = (name, facet) => {
     const id = `peer-${name}`;
@@ -182,8 +180,17 @@ function peerFilterForm(state, app) {
       "p",
       { class: "field" },
       h("label", { for: "peer-exclude-country" }, "Leave out country"),
-      h("input", { id: "peer-exclude-country", name: "exclude_country", value: state.filters.exclude_country || "", size: "4", maxlength: "2", autocomplete: "off", placeholder: "e.g. IT", "aria-describedby": "peer-exclude-help" }),
+      h("input", {
+        id: "peer-exclude-country", name: "exclude_country", value: state.filters.exclude_country || "", size: "6",
+        maxlength: "2", autocomplete: "off", placeholder: "e.g. IT", "aria-describedby": "peer-exclude-help",
+      }),
       h("span", { id: "peer-exclude-help", class: "hint" }, "Two-letter code"),
+    ),
+    h(
+      "p",
+      { class: "field checkbox" },
+      h("input", { type: "checkbox", id: "peer-nearby", name: "prefer_nearby", value: "true", checked: state.filters.prefer_nearby === "true" }),
+      h("label", { for: "peer-nearby" }, "Prefer nearby cities"),
     ),
     h("p", { class: "field" }, h("button", { type: "submit" }, "Update peers")),
   );
@@ -191,10 +198,10 @@ function peerFilterForm(state, app) {
     event.preventDefault();
     const data = new FormData(form);
     const filters = {};
-    for (const name of ["domain", "barrier", "lever", "exclude_country"]) filters[name] = String(data.get(name) || "").trim();
+    for (const name of PEER_FILTERS) filters[name] = String(data.get(name) || "").trim();
     filters.exclude_country = filters.exclude_country.toUpperCase();
-    app.navigate({ ...state, filters }, { focus: null });
-    document.getElementById("peers-heading")?.setAttribute("tabindex", "-1");
+    app.navigate({ ...state, filters });
+    // The view was rebuilt: put focus where the answer is, on the peers heading.
     document.getElementById("peers-heading")?.focus();
   });
   return form;
@@ -215,7 +222,7 @@ function peerCard(peer, index, signal) {
   const shared = [];
   for (const [field, facet] of SHARED_FAMILIES) {
     for (const key of peer[field] || []) {
-      shared.push(h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${FACET_TITLES[facet]}:`), " ", label(facet, key)));
+      shared.push(h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${TAG_PREFIX[facet]}:`), " ", label(facet, key)));
     }
   }
   const evidence = (peer.evidence || []).map((id) => {

@@ -1,7 +1,7 @@
 // Pieces shared by the views: result cards, tag lists, error messages.
 
 import { h, setSnippet } from "./dom.js";
-import { FACET_TITLES, label } from "./labels.js";
+import { TAG_PREFIX, label } from "./labels.js";
 import { cityUrl, resourceUrl } from "./state.js";
 
 /** Tag families of a search result, with the facet whose labels name their keys. */
@@ -40,7 +40,7 @@ export function tagList(result) {
   for (const [family, facet] of TAG_FAMILIES) {
     for (const key of result[family] || []) {
       items.push(
-        h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${FACET_TITLES[facet]}:`), " ", label(facet, key)),
+        h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${TAG_PREFIX[facet]}:`), " ", label(facet, key)),
       );
     }
   }

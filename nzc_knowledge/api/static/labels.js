@@ -19,6 +19,9 @@ export const FACET_TITLES = {
   language: "Language",
 };
 
+/** Short family names in front of a tag chip ("Barrier: Finance"), so colour is never the only cue. */
+export const TAG_PREFIX = { domain: "Domain", barrier: "Barrier", lever: "Lever" };
+
 const byFacet = {}; // facet -> Map(key -> {label, description})
 let loading = null;
 

@@ -24,9 +24,15 @@ export function mountResourceView(container, app) {
     controller?.abort();
     controller = new AbortController();
     const { signal } = controller;
-    const heading = h("h2", { tabindex: "-1", class: "view-title" }, "Resource");
+    const heading = h("h2", { id: "resource-title", tabindex: "-1", class: "view-title" }, "Resource");
     const body = h("div", { class: "resource-body" }, loadingLine());
     const similarList = h("div", { class: "similar-body" }, loadingLine("Finding similar resources…"));
+    const similarSection = h(
+      "section",
+      { class: "similar", "aria-labelledby": "similar-heading" },
+      h("h3", { id: "similar-heading" }, "Similar resources"),
+      similarList,
+    );
     replaceChildren(
       container,
       h(
@@ -35,15 +41,15 @@ export function mountResourceView(container, app) {
         app.backLink(),
         heading,
         body,
-        h("section", { class: "similar", "aria-labelledby": "similar-heading" }, h("h3", { id: "similar-heading" }, "Similar resources"), similarList),
+        similarSection,
       ),
     );
-    heading.id = "resource-title";
     if (focusHeading) heading.focus();
 
     // Both requests start at once; each part shows its own answer or error.
     const detail = api.resource(state.id, signal);
     const similar = api.similar(state.id, SIMILAR_LIMIT, signal);
+    similar.catch(() => {}); // awaited below; this only keeps an early return from leaving it unhandled
     try {
       const resource = await detail;
       heading.textContent = resource.title;
@@ -54,6 +60,9 @@ export function mountResourceView(container, app) {
       heading.textContent = "Resource not available";
       app.setTitle("Resource not available");
       replaceChildren(body, errorBox(error, "Loading the resource"));
+      // Without the resource there is nothing to be similar to: one error message is enough.
+      similarSection.remove();
+      return;
     }
     try {
       const answer = await similar;

@@ -4,12 +4,13 @@
 //   /?q=heat+pumps&domain=energy&country=DE&offset=10     search (same names as GET /search)
 //   /?view=resource&id=munich-geothermal-district-heating  one resource (GET /resources/{id})
 //   /?view=city&city=Milan&barrier=finance                 a city and its peers (GET /cities/{city}/peers)
+//   /?view=cities&q=krak                                    find a city (GET /cities?q=)
 
 /** Search filters offered as facets, in display order (the keys of `facets` in GET /search). */
 export const FACETS = ["domain", "barrier", "lever", "type", "country", "language"];
 
 /** Filters of GET /cities/{city}/peers that the city view offers. */
-export const PEER_FILTERS = ["domain", "barrier", "lever", "exclude_country"];
+export const PEER_FILTERS = ["domain", "barrier", "lever", "exclude_country", "prefer_nearby"];
 
 export const PAGE_SIZES = [10, 20, 50];
 export const DEFAULT_LIMIT = 10;
@@ -31,6 +32,9 @@ export function stateFromUrl(url = window.location.href) {
     const filters = {};
     for (const name of PEER_FILTERS) filters[name] = params.get(name) || "";
     return { view: "city", city: params.get("city"), filters };
+  }
+  if (view === "cities") {
+    return { view: "cities", q: params.get("q") || "" };
   }
   const filters = {};
   for (const name of FACETS) filters[name] = params.getAll(name).filter(Boolean);
@@ -55,6 +59,9 @@ export function urlFor(state) {
     for (const name of PEER_FILTERS) {
       if (state.filters?.[name]) params.set(name, state.filters[name]);
     }
+  } else if (state.view === "cities") {
+    params.set("view", "cities");
+    if (state.q) params.set("q", state.q);
   } else {
     if (state.q) params.set("q", state.q);
     for (const name of FACETS) {

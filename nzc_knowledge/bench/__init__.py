@@ -1,0 +1,1 @@
+"""Benchmarks: ingest throughput against raw encoding, search latency over HTTP against raw retrieval cost."""

@@ -1,0 +1,168 @@
+"""`nzc bench ingest` and `nzc bench search`: figures recorded as ratios to the raw model/index cost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+DEFAULT_QUERIES = (
+    "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
+    "citizen assembly", "urban heat island trees", "circular construction materials", "port shore power",
+    "distict heeting", "how do cities finance heat pumps", "green public procurement", "emissions inventory data gaps",
+    "bike lanes", "comunità energetiche finanziamento", "Wärmeplanung", "PV rooftops", "NBS", "EIB loan",
+    "waste heat from industry", "free public transport",
+)
+FILTERS = ({"country": ["DE", "IT", "FR"]}, {"domain": ["energy"], "type": ["financing_note"]}, {"barrier": ["procurement"]})
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    import numpy as np
+
+    values = np.asarray(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(values, 50)), 2), "p99_ms": round(float(np.percentile(values, 99)), 2),
+            "mean_ms": round(float(values.mean()), 2), "n": len(samples)}
+
+
+def _write(out: Path | None, result: dict) -> None:
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    click.echo(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+@click.command("ingest")
+@click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                default=Path("ingest"))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+def ingest_bench(source_dir: Path, out: Path | None) -> None:
+    """Ingest SOURCE_DIR into a temporary index; compare with raw model.encode of the same chunks."""
+    import tempfile
+    import time
+
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.ingest.build import build_snapshot
+    from nzc_knowledge.ingest.pipeline import embedding_text
+
+    started = time.perf_counter()
+    encoder = load_encoder()
+    load_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        report = build_snapshot(source_dir, Path(folder), encoder=encoder)
+        store = SnapshotStore(Path(folder))
+        size = sum(path.stat().st_size for path in store.current_path().rglob("*") if path.is_file())
+        snapshot = Snapshot.load(store.current_path())
+        by_id = {resource.id: resource for resource in snapshot.resources}
+        texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in snapshot.chunks]
+    started = time.perf_counter()
+    encoder.encode_passages(texts, batch_size=32)
+    raw_seconds = time.perf_counter() - started
+    result = {
+        "command": f"nzc bench ingest {source_dir}",
+        "files_ingested": len(report.ingested),
+        "files_skipped": [{"file": item.file, "reason": item.reason} for item in report.skipped],
+        "chunks": report.chunk_count,
+        "model_load_s": round(load_seconds, 2),
+        "ingest_s": round(report.seconds, 2),
+        "ingest_chunks_per_s": round(report.chunk_count / report.seconds, 2),
+        "pipeline_encode_s": round(report.encode_seconds, 2),
+        "raw_encode_s": round(raw_seconds, 2),
+        "raw_encode_chunks_per_s": round(len(texts) / raw_seconds, 2),
+        "overhead_ratio": round(report.seconds / raw_seconds, 2),
+        "snapshot_bytes": size,
+    }
+    _write(out, result)
+
+
+def _measure_http(base_url: str, queries: list[str], filters: list[dict], rounds: int) -> list[float]:
+    import time
+
+    import httpx
+
+    samples = []
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for _ in range(rounds):
+            for query in queries:
+                for params in filters:
+                    started = time.perf_counter()
+                    response = client.get("/search", params={"q": query, "limit": 10, **params})
+                    samples.append(time.perf_counter() - started)
+                    if response.status_code != 200:
+                        raise click.ClickException(f"/search answered {response.status_code}: {response.text[:200]}")
+    return samples
+
+
+def _measure_raw(snapshot, encoder, queries: list[str], rounds: int) -> list[float]:
+    """The irreducible cost of a query: encoding it and one FAISS search of the same depth."""
+    import time
+
+    samples = []
+    for _ in range(rounds):
+        for query in queries:
+            started = time.perf_counter()
+            vector = encoder.encode_queries([query])[0]
+            snapshot.dense.search(vector, 200)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+@click.command("search")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index to measure [default: $NZC_INDEX_DIR or indexes/]")
+@click.option("--synthetic", type=click.IntRange(min=1000), default=None,
+              help="Also measure a synthetic index of this many chunks built from the current snapshot")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out: Path | None) -> None:
+    """Latency p50/p99 of GET /search over HTTP (with and without filters) vs raw encode + FAISS."""
+    import tempfile
+    import time
+
+    from nzc_knowledge.bench.server import live_server
+    from nzc_knowledge.bench.synthetic import synthetic_snapshot
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.settings import Settings
+
+    settings = Settings()
+    index_dir = index_dir or settings.index_dir
+    encoder = load_encoder()
+    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
+    queries = list(DEFAULT_QUERIES)
+    targets = [("sample", index_dir, snapshot)]
+    temporary = tempfile.TemporaryDirectory()
+    if synthetic:
+        started = time.perf_counter()
+        big = synthetic_snapshot(snapshot, synthetic)
+        store = SnapshotStore(Path(temporary.name))
+        with store.build(f"synthetic{synthetic:08d}") as (snapshot_id, folder):
+            big.manifest["snapshot_id"] = snapshot_id
+            big.manifest["dense_index"] = dict(big.manifest["dense_index"], type=big.dense.kind)
+            big.save(folder)
+        click.echo(f"built a synthetic index of {synthetic} chunks ({big.dense.kind}) in {time.perf_counter() - started:.0f} s",
+                   err=True)
+        targets.append((f"synthetic-{synthetic}", Path(temporary.name), Snapshot.load(store.current_path())))
+    result = {"command": f"nzc bench search --rounds {rounds}" + (f" --synthetic {synthetic}" if synthetic else ""),
+              "queries": len(queries), "filters": list(FILTERS)}
+    for name, folder, loaded in targets:
+        with live_server(Settings(index_dir=folder), encoder=encoder) as base_url:
+            _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
+            unfiltered = _percentiles(_measure_http(base_url, queries, [{}], rounds))
+            filtered = _percentiles(_measure_http(base_url, queries, list(FILTERS), rounds))
+        raw = _percentiles(_measure_raw(loaded, encoder, queries, rounds))
+        result[name] = {
+            "chunks": len(loaded.chunks),
+            "dense_index": loaded.dense.kind,
+            "http_unfiltered": unfiltered,
+            "http_filtered": filtered,
+            "raw_encode_plus_faiss": raw,
+            "p50_ratio_unfiltered": round(unfiltered["p50_ms"] / raw["p50_ms"], 2),
+            "p50_ratio_filtered": round(filtered["p50_ms"] / raw["p50_ms"], 2),
+            "p99_ratio_unfiltered": round(unfiltered["p99_ms"] / raw["p99_ms"], 2),
+        }
+    temporary.cleanup()
+    _write(out, result)

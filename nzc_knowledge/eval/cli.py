@@ -1,0 +1,394 @@
+"""`nzc eval beir|queries|compare|tags`: relevance evaluation from the command line.
+
+Only click is imported at module level (nzc_knowledge/cli.py registers these commands and `nzc --help`
+must stay fast); the engine, metrics and plotting load inside each command.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+MODE_CHOICE = click.Choice(["lexical", "dense", "hybrid"])
+DEFAULT_RUNS_DIR = Path("eval/runs")
+DEFAULT_REPORTS_DIR = Path("eval/reports")
+
+
+def _user_errors(command):
+    """Missing files, malformed lines and bad settings become one clear line (exit code 1), not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from nzc_knowledge.errors import NZCError
+
+        try:
+            return command(*args, **kwargs)
+        except (NZCError, FileNotFoundError, ValueError) as error:
+            raise click.ClickException(getattr(error, "message", str(error))) from error
+
+    return wrapper
+
+
+def _ranking_options(multiple: bool):
+    """--rrf-k, --lexical-weight, --dense-weight, --depth; repeatable for a grid when `multiple`."""
+    hint = " (repeat to evaluate a grid of hybrid settings)" if multiple else ""
+
+    def decorate(command):
+        for name, kind, help_text in reversed((
+            ("--rrf-k", click.IntRange(min=1), "Reciprocal-rank-fusion constant k"),
+            ("--lexical-weight", click.FloatRange(min=0), "Weight of the BM25 ranking in the fusion"),
+            ("--dense-weight", click.FloatRange(min=0), "Weight of the dense ranking in the fusion"),
+            ("--depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
+        )):
+            command = click.option(name, type=kind, multiple=multiple, default=() if multiple else None,
+                                   help=f"{help_text} [default: RankingSettings]{hint}")(command)
+        return command
+
+    return decorate
+
+
+def _ranking_grid(rrf_k, lexical_weight, dense_weight, depth) -> list:
+    """Every combination of the given values; unspecified ones keep RankingSettings' defaults."""
+    from nzc_knowledge.search.service import RankingSettings
+
+    defaults = RankingSettings()
+    axes = {
+        "rrf_k": list(rrf_k) or [defaults.rrf_k],
+        "lexical_weight": list(lexical_weight) or [defaults.lexical_weight],
+        "dense_weight": list(dense_weight) or [defaults.dense_weight],
+        "depth": list(depth) or [defaults.depth],
+    }
+    return [RankingSettings(**dict(zip(axes, values, strict=True))) for values in itertools.product(*axes.values())]
+
+
+def _ranking_label(ranking) -> str:
+    return f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} depth={ranking.depth}"
+
+
+def _ranking_suffix(ranking) -> str:
+    from nzc_knowledge.search.service import RankingSettings
+
+    if ranking == RankingSettings():
+        return ""
+    return f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}-d{ranking.depth}"
+
+
+def _command_line() -> str:
+    return "nzc " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("nzc") else "nzc eval ..."
+
+
+def _print_table(results: dict[str, dict[str, float]], measures, first: str = "mode") -> None:
+    width = max([len(first), *map(len, results)]) + 2
+    click.echo(f"{first:<{width}}" + "".join(f"{name:>10}" for name in measures))
+    for row, values in results.items():
+        click.echo(f"{row:<{width}}" + "".join(f"{values[name]:>10.4f}" for name in measures))
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="test", show_default=True, help="Qrels split: qrels/<split>.tsv")
+@click.option("--mode", "modes", type=MODE_CHOICE, multiple=True,
+              help="Retrieval mode(s) to evaluate [default: lexical, dense and hybrid]")
+@_ranking_options(multiple=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Results per query")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/cache"),
+              show_default=True, help="Where corpus indexes are built and reused (by fingerprint)")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RUNS_DIR, show_default=True)
+@click.option("--language", default="en", show_default=True, help="Language of the corpus (picks the analyser)")
+@click.option("--report", is_flag=True, help="Write a Markdown report and a PNG plot under --report-dir")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
+@click.option("--report-name", default=None, help="Report file stem [default: <dataset>-<split>]")
+@click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value}} as JSON")
+@click.option("--quiet", is_flag=True, help="No progress bars")
+@_user_errors
+def beir(path: Path, split: str, modes: tuple[str, ...], rrf_k, lexical_weight, dense_weight, depth, limit: int,
+         cache_dir: Path, runs_dir: Path, language: str, report: bool, report_dir: Path, report_name: str | None,
+         as_json: bool, quiet: bool) -> None:
+    """Evaluate search on the BEIR folder PATH (e.g. ../shared/data/beir/scifact).
+
+    The corpus is indexed with the production pipeline into --cache-dir once and reused while the corpus
+    file and pipeline settings are unchanged. Several values of a ranking option evaluate every
+    combination for hybrid and print them best first by nDCG@10 (tune on --split train, never on test).
+    """
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.eval.formats import read_beir, write_run
+    from nzc_knowledge.eval.harness import CachingEncoder, beir_index, run_queries, stage_progress
+    from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate
+    from nzc_knowledge.search.service import SearchService
+
+    started = time.perf_counter()
+    progress = not quiet and not as_json
+    dataset = read_beir(path, split)
+    encoder = CachingEncoder(load_encoder())
+    notify, close = stage_progress(progress)
+    try:
+        indexed = beir_index(dataset, cache_dir, encoder, language=language, progress=notify)
+    finally:
+        close()
+    if progress:
+        verb = "reused" if indexed.reused else "built"
+        click.echo(f"{verb} index {indexed.index_dir} ({len(dataset.corpus)} documents, "
+                   f"{len(indexed.snapshot.chunks)} passages) in {indexed.seconds:.1f} s", err=True)
+    grid = _ranking_grid(rrf_k, lexical_weight, dense_weight, depth)
+    modes = modes or ("lexical", "dense", "hybrid")
+    name = dataset.path.name
+    results: dict[str, dict[str, float]] = {}
+    seconds: dict[str, float] = {}
+    if len(grid) > 1:
+        rows = []
+        for mode in (m for m in modes if m != "hybrid"):
+            service = SearchService(indexed.snapshot, encoder, grid[0])
+            run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]
+            results[mode] = evaluate(dataset.qrels, run).aggregate
+        for ranking in grid:
+            service = SearchService(indexed.snapshot, encoder, ranking)
+            run, _ = run_queries(service, dataset.queries, "hybrid", limit, progress)
+            rows.append((ranking, evaluate(dataset.qrels, run).aggregate))
+        rows.sort(key=lambda row: -row[1]["nDCG@10"])
+        if as_json:
+            payload = {mode: values for mode, values in results.items()}
+            payload["hybrid_grid"] = [{"ranking": _asdict(ranking), **values} for ranking, values in rows]  # type: ignore[assignment]
+            click.echo(json.dumps(payload, indent=2))
+            return
+        click.echo(f"{name} split={split}: {len(dataset.queries)} queries; hybrid grid, best first")
+        _print_table({_ranking_label(r): v for r, v in rows} | {f"({m} only)": v for m, v in results.items()},
+                     METRIC_NAMES, first="settings")
+        best = rows[0][0]
+        click.echo(f"best by nDCG@10: {_ranking_label(best)} ({time.perf_counter() - started:.0f} s)")
+        return
+    ranking = grid[0]
+    service = SearchService(indexed.snapshot, encoder, ranking)
+    per_query = {}
+    for mode in modes:
+        run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]
+        write_run(runs_dir / f"{name}-{split}-{mode}{_ranking_suffix(ranking)}.trec", run, tag=f"nzc-{mode}")
+        evaluation = evaluate(dataset.qrels, run)
+        results[mode], per_query[mode] = evaluation.aggregate, evaluation
+    total = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        click.echo(f"{name} split={split}: {len(dataset.queries)} queries, {len(dataset.corpus)} documents; "
+                   f"{_ranking_label(ranking)}")
+        _print_table(results, METRIC_NAMES)
+        click.echo("query time: " + ", ".join(f"{mode} {seconds[mode]:.1f} s" for mode in modes)
+                   + f"; total {total:.0f} s; runs in {runs_dir}")
+    if report:
+        from nzc_knowledge.eval.report import plot_modes, run_report
+
+        stem = report_name or f"{name}-{split}"
+        plot = plot_modes(results, METRIC_NAMES, report_dir / f"{stem}.png", f"{name} ({split}, {len(dataset.queries)} queries)")
+        facts = _facts(indexed.snapshot, ranking) | {
+            "dataset": f"{name} ({dataset.path}), split {split}: {len(dataset.queries)} judged queries, "
+                       f"{len(dataset.corpus)} documents",
+            "index": f"{'reused' if indexed.reused else 'built'} in {indexed.index_dir} (fingerprint {indexed.fingerprint[:12]}); "
+                     f"{indexed.seconds:.1f} s",
+            "query time": ", ".join(f"{mode} {seconds[mode]:.1f} s" for mode in modes),
+            "total time": f"{total:.0f} s",
+        }
+        worst = _worst(per_query.get("hybrid"), dataset.queries)
+        written = run_report(report_dir / f"{stem}.md", f"Retrieval evaluation: {name} ({split})", _command_line(),
+                             facts, results, METRIC_NAMES, plot, worst=worst)
+        if not as_json:
+            click.echo(f"report: {written} and {plot}")
+
+
+@click.command()
+@click.argument("queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qrels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder [default: $NZC_INDEX_DIR or indexes/]")
+@click.option("--mode", "modes", type=MODE_CHOICE, multiple=True,
+              help="Retrieval mode(s) to evaluate [default: lexical, dense and hybrid]")
+@_ranking_options(multiple=False)
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RUNS_DIR, show_default=True)
+@click.option("--report", is_flag=True, help="Write a Markdown report and a PNG plot under --report-dir")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
+@click.option("--report-name", default="sample-corpus", show_default=True, help="Report file stem")
+@click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value, by_kind: {...}}} as JSON")
+@click.option("--quiet", is_flag=True, help="No progress bars")
+@_user_errors
+def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], rrf_k, lexical_weight,
+            dense_weight, depth, limit: int, runs_dir: Path, report: bool, report_dir: Path, report_name: str,
+            as_json: bool, quiet: bool) -> None:
+    """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
+    from nzc_knowledge.eval.harness import run_queries
+    from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, mean_of
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.service import SearchService
+    from nzc_knowledge.settings import Settings
+
+    started = time.perf_counter()
+    progress = not quiet and not as_json
+    index_dir = index_dir or Settings().index_dir
+    query_set, qrels = read_queries(queries_file), read_qrels(qrels_file)
+    unjudged = sorted(set(query_set) - set(qrels))
+    unknown = sorted(set(qrels) - set(query_set))
+    if unknown:
+        raise click.ClickException(f"{qrels_file} judges queries that {queries_file} does not have: {', '.join(unknown[:5])}")
+    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
+    known = {resource.id for resource in snapshot.resources}
+    missing = sorted({doc for judged in qrels.values() for doc, score in judged.items() if score > 0} - known)
+    ranking = _ranking_grid(*([value] if value is not None else [] for value in (rrf_k, lexical_weight, dense_weight, depth)))[0]
+    service = SearchService(snapshot, load_encoder(snapshot.manifest.get("encoder", {}).get("name", "all-MiniLM-L6-v2")), ranking)
+    modes = modes or ("lexical", "dense", "hybrid")
+    kinds = sorted({query.kind or "unspecified" for query in query_set.values()})
+    results: dict[str, dict[str, Any]] = {}
+    per_kind: dict[str, dict[str, dict[str, float]]] = {kind: {} for kind in kinds}
+    evaluations = {}
+    for mode in modes:
+        run, _ = run_queries(service, query_set, mode, limit, progress)  # type: ignore[arg-type]
+        write_run(runs_dir / f"{report_name}-{mode}{_ranking_suffix(ranking)}.trec", run, tag=f"nzc-{mode}")
+        evaluation = evaluate(qrels, run)
+        evaluations[mode] = evaluation
+        results[mode] = dict(evaluation.aggregate)
+        by_kind = {}
+        for kind in kinds:
+            ids = [qid for qid, query in query_set.items() if (query.kind or "unspecified") == kind and qid in evaluation.per_query]
+            values = mean_of({qid: evaluation.per_query[qid] for qid in ids}, METRIC_NAMES)
+            by_kind[kind] = values
+            per_kind[kind][mode] = values | {"queries": len(ids)}
+        results[mode]["by_kind"] = by_kind
+    total = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        click.echo(f"{len(query_set)} queries on snapshot {snapshot.id} ({len(snapshot.resources)} resources); "
+                   f"{_ranking_label(ranking)}")
+        _print_table({mode: values for mode, values in results.items()}, METRIC_NAMES)
+        click.echo("")
+        click.echo("nDCG@10 per query kind")
+        _print_table({f"{kind} ({int(per_kind[kind][modes[0]]['queries'])})": {m: per_kind[kind][m]["nDCG@10"] for m in modes}
+                      for kind in kinds}, modes, first="kind")
+        click.echo(f"total {total:.0f} s; runs in {runs_dir}")
+    for line in ([f"warning: {len(unjudged)} queries have no judgments and are not scored: {', '.join(unjudged[:5])}"] if unjudged else []) + \
+                ([f"warning: {len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}"] if missing else []):
+        click.echo(line, err=True)
+    if report:
+        from nzc_knowledge.eval.report import plot_modes, run_report
+
+        table = {mode: {name: results[mode][name] for name in METRIC_NAMES} for mode in modes}
+        plot = plot_modes(table, METRIC_NAMES, report_dir / f"{report_name}.png",
+                          f"{report_name} ({len(qrels)} judged queries)", per_kind=per_kind)
+        facts = _facts(snapshot, ranking) | {
+            "queries": f"{queries_file} ({len(query_set)} queries; kinds: "
+                       + ", ".join(f"{kind} {int(per_kind[kind][modes[0]]['queries'])}" for kind in kinds) + ")",
+            "judgments": f"{qrels_file} ({sum(len(j) for j in qrels.values())} graded judgments, 0-2)",
+            "total time": f"{total:.0f} s",
+        }
+        notes = [f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing)}"] if missing else []
+        written = run_report(report_dir / f"{report_name}.md", f"Retrieval evaluation: {report_name}", _command_line(), facts,
+                             table, METRIC_NAMES, plot, per_kind=per_kind,
+                             worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=notes)
+        if not as_json:
+            click.echo(f"report: {written} and {plot}")
+
+
+@click.command()
+@click.argument("run_a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--qrels", "qrels_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Judgments (BEIR TSV with header, or TREC qrels)")
+@click.option("--measure", default="nDCG@10", show_default=True, help="Metric the paired tests are run on")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Per-query delta plot [default: eval/reports/compare-<A>-vs-<B>.png]")
+@click.option("--json", "as_json", is_flag=True)
+@_user_errors
+def compare(run_a: Path, run_b: Path, qrels_file: Path, measure: str, plot: Path | None, as_json: bool) -> None:
+    """Compare TREC runs RUN_A and RUN_B: means, deltas, paired t-test and Wilcoxon on per-query values."""
+    from dataclasses import asdict
+
+    from nzc_knowledge.eval.compare import compare_runs
+    from nzc_knowledge.eval.formats import read_qrels, read_run
+    from nzc_knowledge.eval.report import comparison_text, plot_deltas
+
+    comparison = compare_runs(read_qrels(qrels_file), read_run(run_a), read_run(run_b), measure)
+    plot = plot or DEFAULT_REPORTS_DIR / f"compare-{run_a.stem}-vs-{run_b.stem}.png"
+    plot_deltas(comparison.deltas, plot, f"{measure}: {run_b.stem} minus {run_a.stem}")
+    if as_json:
+        payload = {"a": str(run_a), "b": str(run_b),
+                   "means": {name: {"a": a, "b": b, "delta": d} for name, (a, b, d) in comparison.means().items()},
+                   "test": asdict(comparison.test), "plot": str(plot)}
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    click.echo(comparison_text(comparison, str(run_a), str(run_b)))
+    click.echo(f"per-query delta plot: {plot}")
+
+
+@click.command()
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder [default: $NZC_INDEX_DIR or indexes/]")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Manifest whose empty tag lists count as judgments [default: $NZC_SOURCE_DIR/manifest.jsonl]")
+@click.option("--report", is_flag=True, help="Write eval/reports/<report-name>.md")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
+@click.option("--report-name", default="tags", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@_user_errors
+def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir: Path, report_name: str,
+         as_json: bool) -> None:
+    """Precision/recall/F1 of the automatic tags against the curated ones, per label and family."""
+    from dataclasses import asdict
+
+    from nzc_knowledge.eval.tags import curated_empty_families, tag_quality
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.settings import Settings
+
+    settings = Settings()
+    snapshot = Snapshot.load(SnapshotStore(index_dir or settings.index_dir).current_path())
+    manifest = manifest or Path(settings.source_dir) / "manifest.jsonl"
+    quality = tag_quality(snapshot.resources, curated_empty_families(manifest))
+    if not quality:
+        raise click.ClickException(f"snapshot {snapshot.id} has no curated tags to compare with")
+    if as_json:
+        click.echo(json.dumps({family: asdict(item) for family, item in quality.items()}, indent=2))
+    else:
+        click.echo(f"snapshot {snapshot.id}: automatic tags against curated tags")
+        _print_table({f"{family} ({item.resources})": {"P": item.micro.precision, "R": item.micro.recall, "F1": item.micro.f1,
+                                                       "macro-F1": item.macro.f1}
+                      for family, item in quality.items()}, ("P", "R", "F1", "macro-F1"), first="family (micro)")
+    if report:
+        from nzc_knowledge.eval.report import tags_report
+
+        facts = {"snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources)",
+                 "tagger": json.dumps(snapshot.manifest.get("tagger", {})),
+                 "ground truth": f"curated tags in the snapshot; empty lists in {manifest} count as judged"}
+        written = tags_report(report_dir / f"{report_name}.md", _command_line(), facts, quality)
+        if not as_json:
+            click.echo(f"report: {written}")
+
+
+def _asdict(ranking) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(ranking)
+
+
+def _facts(snapshot, ranking) -> dict[str, Any]:
+    encoder = snapshot.manifest.get("encoder", {})
+    return {
+        "snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources, {len(snapshot.chunks)} passages)",
+        "encoder": f"{encoder.get('name')} ({encoder.get('dimension')}-d, max_seq_length {encoder.get('max_seq_length')})",
+        "chunker": json.dumps(snapshot.manifest.get("chunker", {})),
+        "lexical": json.dumps(snapshot.manifest.get("lexical_index", {}), ensure_ascii=False),
+        "ranking": json.dumps(_asdict(ranking)),
+        "metrics": "ir-measures (pytrec_eval); a judged query with no results scores 0",
+    }
+
+
+def _worst(evaluation, query_set, count: int = 10) -> list[tuple[str, str, float]]:
+    if evaluation is None:
+        return []
+    values = evaluation.values("nDCG@10")
+    ordered = sorted(values.items(), key=lambda item: (item[1], item[0]))[:count]
+    return [(qid, query_set[qid].text if qid in query_set else "", value) for qid, value in ordered]
