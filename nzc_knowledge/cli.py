@@ -53,7 +53,8 @@ def main() -> None:
 class _StageBars:
     """One tqdm progress bar per pipeline stage, on stderr."""
 
-    LABELS = {"extract": "extract+chunk", "embed": "embed", "tag": "tag", "index": "write snapshot"}
+    LABELS = {"extract": "extract+chunk", "embed": "embed", "embed multilingual": "embed (multilingual)", "tag": "tag",
+              "index": "write snapshot"}
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -139,15 +140,14 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
     """Search the current snapshot for QUERY (empty string to browse with filters)."""
     import re
 
-    from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.filters import SearchFilters
-    from nzc_knowledge.search.service import SearchService
+    from nzc_knowledge.search.service import open_search_service
 
     filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
                                   list(language))
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    page = SearchService(snapshot, load_encoder()).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    page = open_search_service(snapshot).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
     if as_json:
         rows = [
             {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,
@@ -192,6 +192,9 @@ def info(index_dir: Path, as_json: bool) -> None:
     click.echo(f"content       {manifest['counts']['resources']} resources, {manifest['counts']['chunks']} chunks, "
                f"{manifest['counts']['skipped_files']} skipped files")
     click.echo(f"encoder       {encoder['name']} ({encoder['dimension']}-d, max_seq_length {encoder['max_seq_length']})")
+    multilingual = manifest.get("multilingual_encoder")
+    if multilingual:
+        click.echo(f"multilingual  {multilingual['name']} ({multilingual['dimension']}-d), a second dense index")
     click.echo(f"chunker       {manifest['chunker']}")
     click.echo(f"dense index   faiss {manifest['dense_index']['type']} ({manifest['dense_index']['metric']})")
     click.echo(f"lexical index bm25s {manifest['lexical_index']['method']}")

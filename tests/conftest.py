@@ -40,9 +40,9 @@ def snapshot(built_index):
 
 @pytest.fixture(scope="session")
 def search_service(snapshot, encoder):
-    from nzc_knowledge.search.service import SearchService
+    from nzc_knowledge.search.service import open_search_service
 
-    return SearchService(snapshot, encoder)
+    return open_search_service(snapshot, encoder)
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nzc_knowledge.encoders import Encoder, load_encoder
+from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, shared_encoder
 from nzc_knowledge.errors import NoSnapshot
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import CURRENT, SnapshotStore
-from nzc_knowledge.search.service import SearchService
+from nzc_knowledge.search.service import SearchService, open_search_service
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class EngineHolder:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = load_encoder()
+            self._encoder = shared_encoder(DEFAULT_ENCODER)
         return self._encoder
 
     def load(self) -> Engine | None:
@@ -67,7 +67,7 @@ class EngineHolder:
                 return self._engine
             try:
                 snapshot = Snapshot.load(self.store.path(snapshot_id))
-                search = SearchService(snapshot, self.encoder)
+                search = open_search_service(snapshot, self.encoder)
                 search.warm_up()
             except Exception:
                 logger.exception("could not load snapshot %s; still serving the previous one", snapshot_id)

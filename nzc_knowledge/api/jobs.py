@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.api.engine import EngineHolder
+from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, shared_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class JobRunner:
         try:
             report = build_snapshot(
                 self.source_dir, self.holder.store.index_dir, encoder=self.holder.encoder, progress=progress,
-                keep_snapshots=self.keep_snapshots,
+                keep_snapshots=self.keep_snapshots, multilingual=shared_encoder(DEFAULT_MULTILINGUAL_ENCODER),
             )
             job.report = report.to_dict()
             self.holder.load()

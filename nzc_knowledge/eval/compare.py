@@ -68,10 +68,11 @@ def paired_test(values_a: Mapping[str, float], values_b: Mapping[str, float], me
     if all(abs(diff) < 1e-12 for diff in differences):
         t_stat, t_p, w_stat, w_p = 0.0, 1.0, 0.0, 1.0
     else:
-        t_result = stats.ttest_rel(b, a)
-        t_stat, t_p = float(t_result.statistic), float(t_result.pvalue)
-        if math.isnan(t_p):  # constant non-zero differences: the t statistic is infinite
+        if max(differences) - min(differences) < 1e-12:  # constant non-zero differences: t is infinite
             t_stat, t_p = math.copysign(math.inf, differences[0]), 0.0
+        else:
+            t_result = stats.ttest_rel(b, a)
+            t_stat, t_p = float(t_result.statistic), float(t_result.pvalue)
         w_result = stats.wilcoxon(b, a, zero_method="wilcox")
         w_stat, w_p = float(w_result.statistic), float(w_result.pvalue)
     return PairedTest(

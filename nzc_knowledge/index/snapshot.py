@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MULTILINGUAL = "multilingual"
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Snapshot:
     dense: DenseIndex
     lexical: LexicalIndex
     vocabulary: dict[str, int] = field(default_factory=dict)  # surface word -> frequency, for typo correction
+    multilingual: DenseIndex | None = None  # second dense index from a multilingual encoder (cross-lingual search)
     extras: dict[str, Any] = field(default_factory=dict)  # optional parts (city profiles ...) keyed by file stem
 
     @property
@@ -76,6 +78,9 @@ class Snapshot:
         for name, value in self.extras.items():
             (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
         self.dense.save(folder)
+        if self.multilingual is not None:
+            (folder / MULTILINGUAL).mkdir(exist_ok=True)
+            self.multilingual.save(folder / MULTILINGUAL)
         self.lexical.save(folder)
         manifest = dict(self.manifest, format_version=FORMAT_VERSION, extras=sorted(self.extras))
         manifest["files"] = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}
@@ -106,6 +111,7 @@ class Snapshot:
             lexical=LexicalIndex.load(folder, mmap=mmap),
             vocabulary=json.loads((folder / "vocabulary.json").read_text(encoding="utf-8")),
             extras=extras,
+            multilingual=DenseIndex.load(folder / MULTILINGUAL, mmap=mmap) if (folder / MULTILINGUAL).exists() else None,
         )
 
 

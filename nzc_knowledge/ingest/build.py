@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nzc_knowledge.encoders import Encoder, load_encoder
+from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings, Progress, SnapshotExtension
 from nzc_knowledge.models import IngestReport
@@ -36,10 +36,13 @@ def build_snapshot(
     settings: IngestSettings | None = None,
     with_cities: bool = True,
     full: bool = False,
+    multilingual: str | Encoder | None = DEFAULT_MULTILINGUAL_ENCODER,
 ) -> IngestReport:
     """Ingest `source_dir` into a new snapshot under `index_dir` and make it current (incremental unless `full`)."""
     settings = settings or IngestSettings()
     settings.keep_snapshots = keep_snapshots
     extensions = default_extensions(Path(source_dir)) if with_cities else {}
-    pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions)
+    multilingual_encoder = load_encoder(multilingual) if isinstance(multilingual, str) else multilingual
+    pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions,
+                              multilingual_encoder=multilingual_encoder)
     return pipeline.run(Path(source_dir), SnapshotStore(Path(index_dir)), progress=progress, full=full)

@@ -112,6 +112,7 @@ class ReusedFile:
     resource: Resource
     chunks: list[Chunk]
     vectors: list[np.ndarray]
+    multilingual_vectors: list[np.ndarray | None]
 
 
 def file_key(source: SourceFile) -> str:
@@ -131,10 +132,15 @@ def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, 
             continue
         rows = previous.resource_chunks[position]
         vectors = np.asarray(previous.dense.vectors[rows], dtype=np.float32)
+        multilingual = (
+            list(np.asarray(previous.multilingual.vectors[rows], dtype=np.float32))
+            if previous.multilingual is not None else [None] * len(rows)
+        )
         reuse[source.relative] = ReusedFile(
             resource=previous.resources[position],
             chunks=[previous.chunks[row] for row in rows],
             vectors=list(vectors),
+            multilingual_vectors=multilingual,
         )
     return reuse
 
@@ -161,6 +167,14 @@ def near_duplicates(
     return sorted(pairs)
 
 
+def chunk_language(text: str, resource_language: str | None) -> str | None:
+    """A passage's own language when it is clearly another than its resource's (quotes, bilingual reports)."""
+    if len(text.split()) < 25:
+        return resource_language
+    detected = detect_language(text, default=resource_language, min_confidence=0.95)
+    return detected or resource_language
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
     return text if len(text) <= 80 else text[:77] + "..."
@@ -179,8 +193,10 @@ class IngestPipeline:
         encoder: Encoder,
         settings: IngestSettings | None = None,
         extensions: dict[str, SnapshotExtension] | None = None,
+        multilingual_encoder: Encoder | None = None,
     ) -> None:
         self.encoder = encoder
+        self.multilingual_encoder = multilingual_encoder
         self.settings = settings or IngestSettings()
         self.settings.chunker.validate(encoder.info.max_seq_length)
         self.chunker = Chunker(self.settings.chunker, encoder.count_tokens)
@@ -207,7 +223,7 @@ class IngestPipeline:
         if full:
             report.notes.append("full rebuild: requested")
         reuse = _reusable_files(previous, sources) if previous else {}
-        resources, chunks, vectors = self._extract_and_chunk(sources, report, notify, reuse)
+        resources, chunks, vectors, multilingual = self._extract_and_chunk(sources, report, notify, reuse)
         if not resources:
             raise ExtractionError(f"nothing to index: no usable document in {source_dir}")
         if previous is not None:
@@ -215,7 +231,7 @@ class IngestPipeline:
             report.removed = sorted(set(previous.manifest.get("source_keys", {})) - current_files)
         keys = {source.relative: file_key(source) for source in sources}
         fingerprint = source_fingerprint(keys, {}, self.settings_record())
-        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors)
+        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors, multilingual)
 
     def _reusable_snapshot(self, store: SnapshotStore, report: IngestReport) -> Snapshot | None:
         """The current snapshot if it was built with the same settings; otherwise None and a note saying why."""
@@ -254,12 +270,13 @@ class IngestPipeline:
         for done, (resource, document) in enumerate(documents, start=1):
             resource_chunks = self.chunker.split(resource.id, document)
             for chunk in resource_chunks:
-                chunk.language = resource.language
+                chunk.language = chunk_language(chunk.text, resource.language)
             resources.append(resource)
             chunks.extend(resource_chunks)
             report.ingested.append(resource.id)
             notify("extract", done, len(documents))
-        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started, [None] * len(chunks))
+        nothing: list[np.ndarray | None] = [None] * len(chunks)
+        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started, nothing, nothing)
 
     def settings_record(self) -> dict[str, Any]:
         """Everything that changes the index for the same input; part of the source fingerprint."""
@@ -267,6 +284,7 @@ class IngestPipeline:
             "chunker": self.settings.chunker.to_dict(),
             "tagger": asdict(self.settings.tagger),
             "encoder": asdict(self.encoder.info),
+            "multilingual_encoder": asdict(self.multilingual_encoder.info) if self.multilingual_encoder else None,
             "tagger_weights": hashlib.sha256(WEIGHTS_FILE.read_bytes()).hexdigest()[:16],
             "pipeline_version": PIPELINE_VERSION,
         }
@@ -282,6 +300,7 @@ class IngestPipeline:
         notify: Progress,
         started: float,
         reused_vectors: list[np.ndarray | None],
+        reused_multilingual: list[np.ndarray | None],
     ) -> IngestReport:
         by_id = {resource.id: resource for resource in resources}
         todo = [row for row, vector in enumerate(reused_vectors) if vector is None]
@@ -296,12 +315,15 @@ class IngestPipeline:
                 vectors[row] = vector
         if todo:
             vectors[todo] = fresh
+        multilingual = self._multilingual_vectors(resources, chunks, reused_multilingual, notify)
         if self.settings.tag_resources:
             new_ids = {chunks[row].resource_id for row in todo}
             self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify)
         report.near_duplicates = near_duplicates(resources, chunks, vectors)
         notify("index", 0, 1)
         snapshot = self._snapshot(resources, chunks, vectors, fingerprint, sources, report)
+        if multilingual is not None:
+            snapshot.multilingual = DenseIndex.build(multilingual)
         with store.build(fingerprint) as (snapshot_id, folder):
             snapshot.manifest["snapshot_id"] = snapshot_id
             snapshot.save(folder)
@@ -315,10 +337,12 @@ class IngestPipeline:
 
     def _extract_and_chunk(
         self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, ReusedFile]
-    ) -> tuple[list[Resource], list[Chunk], list[np.ndarray | None]]:
+    ) -> tuple[list[Resource], list[Chunk], list[np.ndarray | None], list[np.ndarray | None]]:
+        """Resources and chunks of every usable file, with the vectors reused for unchanged ones (None: to encode)."""
         resources: list[Resource] = []
         chunks: list[Chunk] = []
         vectors: list[np.ndarray | None] = []
+        multilingual: list[np.ndarray | None] = []
         seen_content: dict[str, str] = {}
         seen_ids: set[str] = set()
         for done, source in enumerate(sources, start=1):
@@ -333,6 +357,7 @@ class IngestPipeline:
                 resources.append(reused.resource)
                 chunks.extend(reused.chunks)
                 vectors.extend(reused.vectors)
+                multilingual.extend(reused.multilingual_vectors)
                 report.unchanged.append(source.relative)
                 continue
             try:
@@ -351,14 +376,35 @@ class IngestPipeline:
                 continue
             resource_chunks = self.chunker.split(resource.id, document)
             for chunk in resource_chunks:
-                chunk.language = resource.language
+                chunk.language = chunk_language(chunk.text, resource.language)
             seen_ids.add(resource.id)
             seen_content[source.fingerprint] = source.relative
             resources.append(resource)
             chunks.extend(resource_chunks)
             vectors.extend([None] * len(resource_chunks))
+            multilingual.extend([None] * len(resource_chunks))
             report.ingested.append(source.relative)
-        return resources, chunks, vectors
+        return resources, chunks, vectors, multilingual
+
+    def _multilingual_vectors(
+        self, resources: list[Resource], chunks: list[Chunk], reused: list[np.ndarray | None], notify: Progress
+    ) -> np.ndarray | None:
+        """Vectors of the multilingual encoder: reused where the previous snapshot has them, encoded otherwise."""
+        if self.multilingual_encoder is None:
+            return None
+        by_id = {resource.id: resource for resource in resources}
+        todo = [row for row, vector in enumerate(reused) if vector is None]
+        vectors = np.zeros((len(chunks), self.multilingual_encoder.info.dimension), dtype=np.float32)
+        for row, vector in enumerate(reused):
+            if vector is not None:
+                vectors[row] = vector
+        batch = max(1, self.settings.batch_size) * 8
+        for start in range(0, len(todo), batch):
+            rows = todo[start : start + batch]
+            texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in rows]
+            vectors[rows] = self.multilingual_encoder.encode_passages(texts, batch_size=self.settings.batch_size)
+            notify("embed multilingual", min(start + batch, len(todo)), len(todo))
+        return vectors
 
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
         batch = max(1, self.settings.batch_size) * 8
@@ -405,6 +451,7 @@ class IngestPipeline:
             "package_version": nzc_knowledge.__version__,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "encoder": asdict(self.encoder.info),
+            "multilingual_encoder": asdict(self.multilingual_encoder.info) if self.multilingual_encoder else None,
             "chunker": self.settings.chunker.to_dict(),
             "tagger": asdict(self.settings.tagger),
             "dense_index": {"library": "faiss", "type": dense.kind, "metric": "inner_product"},

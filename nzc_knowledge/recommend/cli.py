@@ -116,7 +116,7 @@ def peers_eval(cases: Path | None, tags_only: bool, as_json: bool, index_dir: Pa
               help="Registry cities given copies of sample resources for the 50 x 100 twinning run")
 @click.option("--through", type=click.Choice(["app", "router", "service"]), default="app", show_default=True,
               help="app: the project's create_app via TestClient; router: only the cities router; service: no HTTP")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @_index_dir_option
 @_user_errors
 def peers_bench(queries: int, repeats: int, synthetic_cities: int, through: str, as_json: bool, index_dir: Path) -> None:

@@ -290,6 +290,11 @@ class GeoNames:
                     continue
                 self._by_name.setdefault((city["countrycode"], fold(spelling)), []).append(city)
 
+    @classmethod
+    def for_countries(cls, countries: Iterable[str]) -> GeoNames:
+        """A shared index per set of countries: building one takes about a second, snapshots reload often."""
+        return _geonames(frozenset(countries))
+
     def match(self, names: Iterable[str], country: str, lat: float | None, lon: float | None) -> dict | None:
         """The GeoNames city that one of `names` names in `country`, nearest to the point when one is given."""
         candidates: dict[int, dict] = {}
@@ -319,6 +324,11 @@ class GeoNames:
             ):
                 spellings.append(spelling)
         return spellings
+
+
+@lru_cache(maxsize=4)
+def _geonames(countries: frozenset[str]) -> GeoNames:
+    return GeoNames(countries)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

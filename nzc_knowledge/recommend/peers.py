@@ -12,7 +12,7 @@ Score of a candidate peer P for a city Q (all parts in [0, 1]):
         pair similarity rescaled so the corpus' median cross-city pair is 0 and identical is 1;
         passages = 0.5 * mean over Q's resources of the best match among P's + 0.5 * the best pair.
         Tags say *which* challenge (energy, finance); passages say *which kind* (lignite district
-        heating, shore power at ports) - see eval/README for what each part adds on the expert cases.
+        heating, shore power at ports); `nzc eval peers [--tags-only]` measures what each adds.
     challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 0.5 (0 when either city has
         no embedded resource, or for a service built with text_weight=0: the tags-only formula).
     size(Q, P)      = exp(-1.5 * |log10(population Q / population P)|)   (1 at equal size, 0.35 at 5x; 0.5 if unknown)
@@ -105,7 +105,11 @@ class PeerService:
                 "snapshot %s has no cities.json (built without the cities extension); deriving city profiles now",
                 snapshot.manifest.get("snapshot_id"),
             )
-            stored = build_city_profiles(snapshot.resources, registry_path)
+            try:
+                stored = build_city_profiles(snapshot.resources, registry_path)
+            except FileNotFoundError as error:
+                logger.warning("%s; peers are limited to the content cities", error)
+                stored = build_city_profiles(snapshot.resources, entries=[])
         self.snapshot_id: str | None = snapshot.manifest.get("snapshot_id")
         self._setup(stored, snapshot.resources, use_geonames, resource_vectors(snapshot), text_weight)
 
@@ -357,7 +361,7 @@ class PeerService:
             )
         kind = "group of municipalities" if record.kind == "group" else "city"
         return (
-            f"No resource about {record.name} in the repository yet: this {kind}'s profile comes from the "
+            f"No resource about {record.name} in the repository yet: the profile of this {kind} comes from the "
             f"Covenant of Mayors registry only (size, location, commitments), so peers are suggested on size "
             f"and geography, not on shared challenges."
         )
@@ -590,7 +594,7 @@ class PeerService:
         elif query.region and query.region == peer.region and region_label(query.region):
             text += f", both in {region_label(query.region)}"
         if distance is not None and (with_distance or distance < 300):
-            text += f", {distance:,} km apart"
+            text += f"; they are {distance:,} km apart"
         return text
 
     def explain(

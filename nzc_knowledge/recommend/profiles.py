@@ -172,14 +172,22 @@ def _registry_rows(entries: list[RegistryEntry]) -> list[list[Any]]:
     ]
 
 
-def build_city_profiles(resources: list[Resource], registry_path: Path | None = None) -> dict[str, Any]:
+def build_city_profiles(
+    resources: list[Resource], registry_path: Path | None = None, entries: list[RegistryEntry] | None = None
+) -> dict[str, Any]:
     """Snapshot extension: content-city profiles linked to the registry, plus the registry itself (compact).
+
+    The registry is read from `registry_path` (default: ingest/registry/cities.csv of this repository)
+    unless `entries` are given.
 
     Example:
         IngestPipeline(encoder, extensions={"cities": build_city_profiles}).run(Path("ingest"), store)
     """
-    path = Path(registry_path) if registry_path is not None else default_registry_path()
-    entries = read_registry(path)
+    path: Path | None = Path(registry_path) if registry_path is not None else default_registry_path()
+    if entries is None:
+        entries = read_registry(path)
+    else:
+        path = None  # given in memory
     index = _registry_index(entries)
     content = content_cities(resources)
     unlinked = []
@@ -193,8 +201,8 @@ def build_city_profiles(resources: list[Resource], registry_path: Path | None = 
     return {
         "format": FORMAT,
         "registry": {
-            "source": path.name,
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "source": path.name if path else None,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
             "columns": list(REGISTRY_COLUMNS),
             "rows": _registry_rows(entries),
         },
@@ -305,7 +313,7 @@ class CityDirectory:
                 population=entry.population, lat=entry.lat, lon=entry.lon,
                 population_source="registry" if entry.population else None,
             ))
-        geonames = GeoNames({record.country for record in records if record.country}) if use_geonames else None
+        geonames = GeoNames.for_countries({record.country for record in records if record.country}) if use_geonames else None
         return cls(records, _name_index(records, geonames), stored)
 
 

@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -165,12 +166,20 @@ def read_registry(path: Path | None = None) -> list[RegistryEntry]:
             f"city registry {path} not found: build it with `python scripts/build_city_registry.py` "
             "(see ingest/registry/README.md)"
         )
+    stat = path.stat()
+    return list(_read_registry(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _read_registry(path_name: str, mtime_ns: int, size: int) -> tuple[RegistryEntry, ...]:
+    """Parsed rows, cached per file version (path, mtime, size): every reindex reads the same registry."""
+    path = Path(path_name)
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = set(REGISTRY_COLUMNS) - set(reader.fieldnames or ())
         if missing:
             raise ValueError(f"city registry {path} lacks columns {sorted(missing)}: rebuild it")
-        return [
+        return tuple(
             RegistryEntry(
                 id=row["id"],
                 name=row["name"],
@@ -186,4 +195,4 @@ def read_registry(path: Path | None = None) -> list[RegistryEntry]:
                 status=row["status"],
             )
             for row in reader
-        ]
+        )

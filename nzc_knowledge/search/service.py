@@ -7,7 +7,7 @@ resources by their best passage. Fusion weights and depth were chosen on SciFact
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,9 +30,25 @@ class RankingSettings:
 
     rrf_k: int = 60
     lexical_weight: float = 1.0
-    dense_weight: float = 1.0
+    dense_weight: float = 1.0  # the English encoder, for queries in English (or of unknown language)
+    multilingual_weight: float = 0.5  # the multilingual encoder, for queries in English
+    foreign_dense_weight: float = 0.25  # the English encoder, for queries detected as another language
+    foreign_multilingual_weight: float = 1.0  # the multilingual encoder, for queries in another language
     depth: int = 200  # passages taken from each retriever before fusion
     min_dense_similarity: float = 0.30  # a passage below this cosine does not make a resource "matching" on its own
+    min_multilingual_similarity: float = 0.25  # the same for the multilingual encoder, whose cosines run lower
+    cross_language_boost: float = 0.5  # 0: passages in another language than the query's compete unaided; 1: fully
+
+
+@dataclass
+class _Signal:
+    """One retriever's ranking of passages for a query."""
+
+    weight: float
+    ids: np.ndarray
+    scores: np.ndarray
+    min_similarity: float | None  # below this a passage does not make its resource "matching" (None: any hit does)
+    judges: Callable[[str | None], bool]  # whether this retriever can judge a passage in that language
 
 
 @dataclass
@@ -65,12 +81,24 @@ class SearchService:
         page = service.search("district heating financing", SearchFilters.parse(country=["DE"]), limit=10)
     """
 
-    def __init__(self, snapshot: Snapshot, encoder: Encoder, ranking: RankingSettings | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        encoder: Encoder,
+        ranking: RankingSettings | None = None,
+        multilingual_encoder: Encoder | None = None,
+    ) -> None:
         expected = snapshot.manifest.get("encoder", {}).get("name")
         if expected and expected != encoder.info.name:
             raise ValueError(f"snapshot {snapshot.id} was built with encoder {expected!r}, not {encoder.info.name!r}")
         self.snapshot = snapshot
         self.encoder = encoder
+        recorded = snapshot.manifest.get("multilingual_encoder") or {}
+        if snapshot.multilingual is not None and multilingual_encoder is not None:
+            if recorded.get("name") and recorded["name"] != multilingual_encoder.info.name:
+                raise ValueError(f"snapshot {snapshot.id} was built with multilingual encoder {recorded['name']!r}, "
+                                 f"not {multilingual_encoder.info.name!r}")
+        self.multilingual_encoder = multilingual_encoder if snapshot.multilingual is not None else None
         self.ranking = ranking or RankingSettings()
         self.corrector = SpellingCorrector(snapshot.vocabulary)
         languages = {resource.language for resource in snapshot.resources if resource.language}
@@ -91,25 +119,60 @@ class SearchService:
     def rank_chunks(
         self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode = "hybrid", depth: int | None = None
     ) -> tuple[dict[int, float], set[int]]:
-        """Fused passage scores and the passages that make their resource part of the matching set."""
+        """Fused passage scores and the passages that make their resource part of the matching set.
+
+        Weighted reciprocal rank fusion. BM25 only sees passages in the languages the query was analysed in and
+        MiniLM only understands English, so a German passage can only be found by the multilingual encoder; its
+        score is raised by (weight of all retrievers / weight of those able to judge it) ** cross_language_boost,
+        so it can compete with English passages that several retrievers agree on. Among passages of one
+        language nothing changes.
+        """
         depth = depth or self.ranking.depth
+        signals = self._signals(analysed, allowed, mode, depth)
+        chunks = self.snapshot.chunks
+        total = sum(signal.weight for signal in signals)
         fused: dict[int, float] = {}
         matching: set[int] = set()
-        if mode in ("hybrid", "lexical"):
-            ids, _ = self.snapshot.lexical.search(analysed.terms, depth, allowed)
-            weight = self.ranking.lexical_weight if mode == "hybrid" else 1.0
-            for rank, chunk in enumerate(ids.tolist()):
-                fused[chunk] = fused.get(chunk, 0.0) + weight / (self.ranking.rrf_k + rank + 1)
-                matching.add(chunk)
-        if mode in ("hybrid", "dense"):
-            vector = self.encoder.encode_queries([analysed.dense_text])[0]
-            ids, scores = self.snapshot.dense.search(vector, depth, allowed)
-            weight = self.ranking.dense_weight if mode == "hybrid" else 1.0
-            for rank, (chunk, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
-                fused[chunk] = fused.get(chunk, 0.0) + weight / (self.ranking.rrf_k + rank + 1)
-                if mode == "dense" or score >= self.ranking.min_dense_similarity:
+        for signal in signals:
+            for rank, chunk in enumerate(signal.ids.tolist()):
+                if not signal.judges(chunks[chunk].language):
+                    continue  # e.g. MiniLM's ranking of a German passage: noise, not evidence
+                fused[chunk] = fused.get(chunk, 0.0) + signal.weight / (self.ranking.rrf_k + rank + 1)
+                if signal.min_similarity is None or mode == "dense" or signal.scores[rank] >= signal.min_similarity:
                     matching.add(chunk)
+        for chunk in fused:
+            judges = sum(signal.weight for signal in signals if signal.judges(chunks[chunk].language))
+            if 0 < judges < total:
+                fused[chunk] *= (total / judges) ** self.ranking.cross_language_boost
         return fused, matching
+
+    def _signals(self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode, depth: int) -> list[_Signal]:
+        ranking = self.ranking
+        query_language = analysed.language
+        foreign = query_language not in (None, "en")
+        signals: list[_Signal] = []
+        if mode in ("hybrid", "lexical"):
+            ids, scores = self.snapshot.lexical.search(analysed.terms, depth, allowed)
+            analysed_in = {"en", query_language}
+            signals.append(_Signal(
+                ranking.lexical_weight if mode == "hybrid" else 1.0, ids, scores, None,
+                (lambda language: True) if query_language is None else (lambda language: language in analysed_in),
+            ))
+        if mode in ("hybrid", "dense"):
+            dense_weight = ranking.foreign_dense_weight if foreign else ranking.dense_weight
+            retrievers = [(self.encoder, self.snapshot.dense, dense_weight, ranking.min_dense_similarity,
+                           lambda language: language in (None, "en"))]
+            if self.multilingual_encoder is not None and self.snapshot.multilingual is not None:
+                weight = ranking.foreign_multilingual_weight if foreign else ranking.multilingual_weight
+                retrievers.append((self.multilingual_encoder, self.snapshot.multilingual, weight,
+                                   ranking.min_multilingual_similarity, lambda language: True))
+            for encoder, index, weight, threshold, judges in retrievers:
+                if weight <= 0:
+                    continue
+                vector = encoder.encode_queries([analysed.dense_text])[0]
+                ids, scores = index.search(vector, depth, allowed)
+                signals.append(_Signal(weight if mode == "hybrid" else 1.0, ids, scores, threshold, judges))
+        return signals
 
     def rank_resources(self, fused: dict[int, float], matching: set[int]) -> list[ResourceHit]:
         """Roll passages up to resources by their best passage; ties broken by id so pages are stable."""
@@ -190,6 +253,20 @@ class SearchService:
             ranked.append(ResourceHit(candidate, round(combined, 6), chunk))
         ranked.sort(key=lambda hit: (-hit.score, hit.resource.id))
         return ranked[:limit]
+
+
+def open_search_service(snapshot: Snapshot, encoder: Encoder | None = None, ranking: RankingSettings | None = None) -> SearchService:
+    """A search service with the encoders the snapshot's manifest names (loaded once per process)."""
+    from nzc_knowledge.encoders import shared_encoder
+
+    dense_name = snapshot.manifest.get("encoder", {}).get("name")
+    multilingual = (snapshot.manifest.get("multilingual_encoder") or {}).get("name")
+    return SearchService(
+        snapshot,
+        encoder or shared_encoder(dense_name),
+        ranking,
+        multilingual_encoder=shared_encoder(multilingual) if multilingual and snapshot.multilingual is not None else None,
+    )
 
 
 def tag_overlap(first: Resource, second: Resource) -> float:

@@ -151,6 +151,12 @@ def test_pagination(page: Page, live_server, shoot):
     expect(pages).to_contain_text(f"Showing 1–10 of {total}")
     expect(pages.locator("[aria-disabled='true']", has_text="Previous")).to_have_count(1)
 
+    # An offset past the end says so and links back to the first page.
+    page.goto(f"/?offset={total + 50}")
+    expect(pages).to_contain_text(f"This page is past the last of {total} results.")
+    pages.get_by_role("link", name="First page").click()
+    expect(pages).to_contain_text(f"Showing 1–10 of {total}")
+
 
 def test_a_result_opens_with_its_tags_and_similar_resources(page: Page, live_server, shoot):
     page.goto("/")
@@ -226,7 +232,7 @@ def test_a_city_view_shows_its_profile_and_explained_peers(page: Page, live_serv
     expect(page.get_by_role("heading", level=2, name="Milan")).to_be_visible()
 
 
-def test_cities_can_be_found_by_any_spelling(page: Page, live_server):
+def test_cities_can_be_found_by_any_spelling(page: Page, live_server, shoot):
     page.goto("/")
     page.get_by_role("link", name="Cities").click()
     listed = live_server.api("/cities", limit=100)
@@ -234,6 +240,7 @@ def test_cities_can_be_found_by_any_spelling(page: Page, live_server):
     page.get_by_label("Find a city").press_sequentially("Krakow", delay=20)
     expect(page.locator(".city-list li").first.locator("a")).to_have_text("Kraków")
     assert query_of(page) == {"view": ["cities"], "q": ["Krakow"]}
+    shoot(page, "desktop-09-cities", full_page=False)
     page.locator(".city-list li").first.locator("a").click()
     expect(page.get_by_role("heading", level=2, name="Kraków")).to_be_visible()
 

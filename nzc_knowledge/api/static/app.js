@@ -46,8 +46,9 @@ const app = {
 /**
  * Show `state` and record it in the URL.
  * @param {object} state see state.js
- * @param {{replace?: boolean, focus?: "heading"|"results"|null}} options replace the history entry
- *   instead of adding one; where to move focus once the view is shown
+ * @param {{replace?: boolean, focus?: "heading"|"results"|"none"|null}} options replace the history
+ *   entry instead of adding one; where to move focus once the view is shown (null: the view's heading
+ *   when the view changes, else nowhere)
  */
 function navigate(state, { replace = false, focus = null } = {}) {
   const url = urlFor(state);
@@ -63,14 +64,15 @@ function show(state, focus = null) {
   if (current.kind !== state.view) {
     current.view?.destroy();
     current = { kind: state.view, view: MOUNTS[state.view](viewRoot, app), state };
+    // A new view (link, Back) puts focus on its heading, so screen readers start reading there.
     if (focus === null && state.view !== "search") focus = "heading";
   }
   current.state = state;
-  // Mark the section the view belongs to in the header navigation.
+  // Mark the section in the header navigation: "page" on its own list, "true" inside it.
   const section = state.view === "search" || state.view === "resource" ? "search" : "cities";
   for (const link of document.querySelectorAll(".site-nav a")) {
-    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    if (link.dataset.section !== section) link.removeAttribute("aria-current");
+    else link.setAttribute("aria-current", state.view === section ? "page" : "true");
   }
   if (state.view === "search") {
     lastSearch = state;
@@ -143,7 +145,7 @@ async function start() {
   // Labels name the facets; without them the page still works with raw keys, and says why.
   const labelError = await loadLabels();
   if (labelError) replaceChildren(notices, errorBox(labelError, "Loading the vocabulary labels"));
-  show(state);
+  show(state, "none"); // a fresh page load leaves focus alone: Tab starts at the skip link
 }
 
 start();

@@ -6,7 +6,7 @@
 import * as api from "./api.js";
 import { errorBox, loadingLine, percent, typeBadge } from "./components.js";
 import { h, replaceChildren, srOnly } from "./dom.js";
-import { FACET_TITLES, TAG_PREFIX, keys, label } from "./labels.js";
+import { FACET_TITLES, keys, label } from "./labels.js";
 import { DEFAULT_PEERS, PEER_FILTERS, cityUrl, resourceUrl } from "./state.js";
 
 const PROFILE_FAMILIES = [
@@ -15,9 +15,9 @@ const PROFILE_FAMILIES = [
   ["levers", "lever", "Levers of change used"],
 ];
 const SHARED_FAMILIES = [
-  ["shared_domains", "domain"],
-  ["shared_barriers", "barrier"],
-  ["shared_levers", "lever"],
+  ["shared_domains", "domain", "Domains"],
+  ["shared_barriers", "barrier", "Barriers"],
+  ["shared_levers", "lever", "Levers"],
 ];
 const MAX_ALIASES = 8;
 
@@ -89,7 +89,7 @@ function cityProfile(city) {
   const facts = [
     ["Country", city.country ? city.country_name || label("country", city.country) : null],
     ["Population", city.population ? city.population.toLocaleString("en") : null],
-    ["Region", city.region && city.region !== "Other" ? city.region : null],
+    ["Region", regionLabel(city.region)],
     ["Registry name", city.registry_name && city.registry_name !== city.city ? city.registry_name : null],
     ["Commitments", city.commitments?.length ? city.commitments.map((item) => item.label).join("; ") : null],
     ["Also known as", city.aliases?.length ? city.aliases.slice(0, MAX_ALIASES).join(", ") : null],
@@ -126,6 +126,12 @@ function cityProfile(city) {
         : h("p", { class: "muted" }, "No resource about this city in the repository yet."),
     ),
   ];
+}
+
+/** "Southern" -> "Southern Europe" (as the API's explanations say it); other regions keep their name. */
+function regionLabel(region) {
+  if (!region || region === "Other") return null;
+  return ["Nordic", "Western", "Southern", "Central-Eastern"].includes(region) ? `${region} Europe` : region;
 }
 
 /** Weighted tags as labelled bars; the number is in the text, the bar only repeats it. */
@@ -219,12 +225,11 @@ function peerList(answer, signal) {
 
 function peerCard(peer, index, signal) {
   const titleId = `peer-${index}`;
-  const shared = [];
-  for (const [field, facet] of SHARED_FAMILIES) {
-    for (const key of peer[field] || []) {
-      shared.push(h("li", { class: `tag tag-${facet}` }, h("span", { class: "tag-family" }, `${TAG_PREFIX[facet]}:`), " ", label(facet, key)));
-    }
-  }
+  // What both cities treat, one line per family, strongest shared first (the API's order).
+  const shared = SHARED_FAMILIES.filter(([field]) => peer[field]?.length).map(([field, facet, title]) => [
+    h("dt", {}, title),
+    h("dd", {}, peer[field].map((key) => label(facet, key)).join(", ")),
+  ]);
   const evidence = (peer.evidence || []).map((id) => {
     const link = h("a", { href: resourceUrl(id), "data-nav": true }, id);
     resourceTitle(id, signal).then((title) => {
@@ -246,7 +251,7 @@ function peerCard(peer, index, signal) {
       ),
       h("p", { class: "score" }, "Match ", h("strong", {}, percent(peer.score)), srOnly(" (how close the profiles are)")),
       h("p", { class: "explanation" }, peer.explanation),
-      shared.length ? [h("p", { class: "small-heading" }, "In common"), h("ul", { class: "tags", "aria-label": "In common" }, shared)] : null,
+      shared.length ? [h("p", { class: "small-heading", id: `${titleId}-shared` }, "In common"), h("dl", { class: "shared", "aria-labelledby": `${titleId}-shared` }, shared)] : null,
       evidence.length ? [h("p", { class: "small-heading" }, "Evidence"), h("ul", { class: "link-list evidence", "aria-label": "Evidence" }, evidence)] : null,
     ),
   );

@@ -130,22 +130,27 @@ export function mountSearchView(container, app) {
   }
 
   function renderPagination(page) {
-    if (!page.total) {
-      replaceChildren(pagination);
-      return;
-    }
-    const pages = Math.max(1, Math.ceil(page.total / page.limit));
-    const current = Math.floor(page.offset / page.limit) + 1;
-    const first = page.results.length ? page.offset + 1 : 0;
-    const last = page.offset + page.results.length;
     const link = (text, offset, rel) => {
       if (offset === null) return h("span", { class: "page-link", "aria-disabled": "true" }, text);
       const target = { ...state, offset };
       return h("a", { class: "page-link", rel, href: urlFor(target), "data-nav": true, "data-focus": "results" }, text);
     };
+    if (!page.total) {
+      replaceChildren(pagination);
+      return;
+    }
+    if (!page.results.length) {
+      // An offset past the end (an old link, a hand-edited URL): say so and offer the way back.
+      replaceChildren(pagination, h("p", { class: "page-info" }, `This page is past the last of ${page.total} results.`), link("First page", 0, "first"));
+      return;
+    }
+    const pages = Math.max(1, Math.ceil(page.total / page.limit));
+    const current = Math.floor(page.offset / page.limit) + 1;
+    const first = page.offset + 1;
+    const last = page.offset + page.results.length;
     replaceChildren(
       pagination,
-      link("← Previous", current > 1 ? Math.max(0, page.offset - page.limit) : null, "prev"),
+      link("← Previous", page.offset > 0 ? Math.max(0, page.offset - page.limit) : null, "prev"),
       h("p", { class: "page-info" }, `Showing ${first}–${last} of ${page.total}`, h("span", { class: "page-number" }, ` · page ${current} of ${pages}`)),
       link("Next →", last < page.total ? page.offset + page.limit : null, "next"),
     );
