@@ -27,7 +27,7 @@ def built_index(tmp_path_factory, encoder):
     from nzc_knowledge.ingest.build import build_snapshot
 
     index_dir = tmp_path_factory.mktemp("index")
-    report = build_snapshot(CORPUS, index_dir, encoder=encoder, with_cities=False)
+    report = build_snapshot(CORPUS, index_dir, encoder=encoder)
     return index_dir, report
 
 

@@ -205,5 +205,5 @@ def test_uploads_are_limited_and_named_safely(live):
     audit = (index_dir / "audit.log").read_text(encoding="utf-8")
     lines = audit.splitlines()
     assert any("action=upload" in line and "file=uploads/solar-carports.md" in line for line in lines)
-    assert any("action=reindex" in line for line in lines)
+    assert any("action=upload" in line and f"reindex_job={replaced.json()['job_id']}" in line for line in lines)
     assert all("who=token:" in line for line in lines) and TOKEN not in audit

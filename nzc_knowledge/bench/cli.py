@@ -96,16 +96,19 @@ def _measure_http(base_url: str, queries: list[str], filters: list[dict], rounds
     return samples
 
 
-def _measure_raw(snapshot, encoder, queries: list[str], rounds: int) -> list[float]:
-    """The irreducible cost of a query: encoding it and one FAISS search of the same depth."""
+def _measure_raw(service, queries: list[str], rounds: int) -> list[float]:
+    """The irreducible cost of a query: encoding it with each encoder and one FAISS search per dense index."""
     import time
 
+    pairs = [(service.encoder, service.snapshot.dense)]
+    if service.multilingual_encoder is not None:
+        pairs.append((service.multilingual_encoder, service.snapshot.multilingual))
     samples = []
     for _ in range(rounds):
         for query in queries:
             started = time.perf_counter()
-            vector = encoder.encode_queries([query])[0]
-            snapshot.dense.search(vector, 200)
+            for encoder, index in pairs:
+                index.search(encoder.encode_queries([query])[0], service.ranking.depth)
             samples.append(time.perf_counter() - started)
     return samples
 
@@ -126,6 +129,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     from nzc_knowledge.bench.synthetic import synthetic_snapshot
     from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.service import open_search_service
     from nzc_knowledge.settings import Settings
 
     settings = Settings()
@@ -153,7 +157,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
             _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
             unfiltered = _percentiles(_measure_http(base_url, queries, [{}], rounds))
             filtered = _percentiles(_measure_http(base_url, queries, list(FILTERS), rounds))
-        raw = _percentiles(_measure_raw(loaded, encoder, queries, rounds))
+        raw = _percentiles(_measure_raw(open_search_service(loaded, encoder), queries, rounds))
         result[name] = {
             "chunks": len(loaded.chunks),
             "dense_index": loaded.dense.kind,

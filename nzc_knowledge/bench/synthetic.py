@@ -23,11 +23,7 @@ NOISE = 0.35  # per-dimension noise relative to a unit vector's typical coordina
 def synthetic_snapshot(source: Snapshot, chunk_count: int, chunks_per_resource: int = 5, seed: int = 0) -> Snapshot:
     rng = np.random.default_rng(seed)
     real_chunks = source.chunks
-    base_vectors = np.asarray(source.dense.vectors, dtype=np.float32)
     picks = rng.integers(0, len(real_chunks), size=chunk_count)
-    noise = rng.normal(scale=NOISE / np.sqrt(base_vectors.shape[1]), size=(chunk_count, base_vectors.shape[1]))
-    vectors = (base_vectors[picks] + noise).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
 
     resources, chunks = [], []
     resource_count = (chunk_count + chunks_per_resource - 1) // chunks_per_resource
@@ -49,8 +45,16 @@ def synthetic_snapshot(source: Snapshot, chunk_count: int, chunks_per_resource: 
         manifest=manifest,
         resources=resources,
         chunks=chunks,
-        dense=DenseIndex.build(vectors),
+        dense=DenseIndex.build(_noisy_copies(source.dense.vectors, picks, rng)),
         lexical=LexicalIndex.build(terms),
         vocabulary=source.vocabulary,
         extras={},
+        multilingual=DenseIndex.build(_noisy_copies(source.multilingual.vectors, picks, rng)) if source.multilingual else None,
     )
+
+
+def _noisy_copies(vectors: np.ndarray, picks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    base = np.asarray(vectors, dtype=np.float32)
+    noise = rng.normal(scale=NOISE / np.sqrt(base.shape[1]), size=(len(picks), base.shape[1]))
+    copies = (base[picks] + noise).astype(np.float32)
+    return copies / np.linalg.norm(copies, axis=1, keepdims=True)

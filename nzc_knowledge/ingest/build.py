@@ -19,10 +19,8 @@ def default_extensions(source_dir: Path) -> dict[str, SnapshotExtension]:
         registry = DEFAULT_REGISTRY
     if not registry.exists():
         return {}
-    try:
-        from nzc_knowledge.recommend.profiles import city_profiles_extension
-    except ImportError:  # TEMPORARY while the recommend package is being written
-        return {}
+    from nzc_knowledge.recommend.profiles import city_profiles_extension
+
 
     return {"cities": city_profiles_extension(registry)}
 

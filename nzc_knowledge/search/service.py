@@ -37,7 +37,7 @@ class RankingSettings:
     depth: int = 200  # passages taken from each retriever before fusion
     min_dense_similarity: float = 0.30  # a passage below this cosine does not make a resource "matching" on its own
     min_multilingual_similarity: float = 0.25  # the same for the multilingual encoder, whose cosines run lower
-    cross_language_boost: float = 0.5  # 0: passages in another language than the query's compete unaided; 1: fully
+    cross_language_boost: float = 1.0  # 0: passages in another language than the query's compete unaided; 1: fully
 
 
 @dataclass

@@ -31,8 +31,13 @@ def make_snippet(text: str, query_terms: set[str], language: str | None, window_
     end = min(len(words), start + window_words)
     pieces = []
     for word, hit in zip(words[start:end], hits[start:end], strict=True):
-        escaped = html.escape(word, quote=True)
-        pieces.append(f"<mark>{escaped}</mark>" if hit else escaped)
+        core = _CORE.search(word) if hit else None
+        if core is None:
+            pieces.append(html.escape(word, quote=True))
+            continue
+        before, middle, after = word[: core.start()], core.group(0), word[core.end() :]
+        pieces.append(f"{html.escape(before, quote=True)}<mark>{html.escape(middle, quote=True)}</mark>"
+                      f"{html.escape(after, quote=True)}")
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(words) else ""
     return prefix + " ".join(pieces) + suffix
