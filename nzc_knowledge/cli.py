@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 
 import click
 
+from nzc_knowledge.cli_options import index_dir_option, user_errors
 from nzc_knowledge.settings import Settings
-
-
-def index_dir_option(command):
-    """--index-dir, defaulting to NZC_INDEX_DIR (or indexes/); several indexes can live side by side."""
-
-    @click.option(
-        "--index-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Index folder [default: $NZC_INDEX_DIR or indexes/]",
-    )
-    @functools.wraps(command)
-    def wrapper(*args, index_dir: Path | None, **kwargs):
-        return command(*args, index_dir=index_dir or Settings().index_dir, **kwargs)
-
-    return wrapper
-
-
-def fail_on_domain_errors(command):
-    """Turn the engine's user-facing errors into ClickException (exit code 1, one clear line)."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from nzc_knowledge.errors import NZCError
-        from nzc_knowledge.ingest.extract import ExtractionError
-
-        try:
-            return command(*args, **kwargs)
-        except (NZCError, ExtractionError, FileNotFoundError, ValueError) as error:
-            raise click.ClickException(getattr(error, "message", str(error))) from error
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,7 +53,7 @@ class _StageBars:
 @click.option("--full", is_flag=True, help="Rebuild everything instead of reusing unchanged files")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
-@fail_on_domain_errors
+@user_errors
 def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, as_json: bool, quiet: bool) -> None:
     """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
 
@@ -134,7 +102,7 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
 @click.option("--city", multiple=True)
 @click.option("--language", multiple=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON")
-@fail_on_domain_errors
+@user_errors
 def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, lever, types, country, city, language,
            as_json: bool) -> None:
     """Search the current snapshot for QUERY (empty string to browse with filters)."""
@@ -174,7 +142,7 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
 @main.command()
 @index_dir_option
 @click.option("--json", "as_json", is_flag=True)
-@fail_on_domain_errors
+@user_errors
 def info(index_dir: Path, as_json: bool) -> None:
     """Describe the current snapshot."""
     from nzc_knowledge.index.snapshot import MANIFEST
@@ -241,7 +209,7 @@ def snapshots_list(index_dir: Path) -> None:
 @snapshots.command("rollback")
 @click.argument("snapshot_id", required=False)
 @index_dir_option
-@fail_on_domain_errors
+@user_errors
 def snapshots_rollback(snapshot_id: str | None, index_dir: Path) -> None:
     """Make SNAPSHOT_ID (default: the previous snapshot) current."""
     from nzc_knowledge.index.store import SnapshotStore

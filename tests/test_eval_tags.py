@@ -48,3 +48,9 @@ def test_manifest_empty_lists_are_judgments(tmp_path):
     empty = curated_empty_families(manifest)
     assert empty["domains"] == {"calendar"} and empty["barriers"] == {"calendar"} and empty["levers"] == set()
     assert curated_empty_families(tmp_path / "missing.jsonl") == {"domains": set(), "barriers": set(), "levers": set()}
+
+
+def test_include_keeps_only_the_chosen_resources():
+    resources = [resource("a", ["energy"], ["energy"]), resource("b", ["mobility"], ["energy"])]
+    quality = tag_quality(resources, include=lambda resource_id: resource_id == "a")["domains"]
+    assert quality.resources == 1 and quality.micro.f1 == 1.0

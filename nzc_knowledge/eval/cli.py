@@ -36,40 +36,47 @@ def _user_errors(command):
     return wrapper
 
 
+RANKING_OPTIONS = (
+    ("rrf_k", click.IntRange(min=1), "Reciprocal-rank-fusion constant k"),
+    ("lexical_weight", click.FloatRange(min=0), "Weight of the BM25 ranking in the fusion"),
+    ("dense_weight", click.FloatRange(min=0), "Weight of the English dense ranking (MiniLM) in the fusion"),
+    ("multilingual_weight", click.FloatRange(min=0), "Weight of the multilingual dense ranking for English queries"),
+    ("depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
+)
+
+
 def _ranking_options(multiple: bool):
-    """--rrf-k, --lexical-weight, --dense-weight, --depth; repeatable for a grid when `multiple`."""
+    """--rrf-k, --lexical-weight, --dense-weight, --multilingual-weight, --depth; repeatable for a grid when `multiple`."""
     hint = " (repeat to evaluate a grid of hybrid settings)" if multiple else ""
 
     def decorate(command):
-        for name, kind, help_text in reversed((
-            ("--rrf-k", click.IntRange(min=1), "Reciprocal-rank-fusion constant k"),
-            ("--lexical-weight", click.FloatRange(min=0), "Weight of the BM25 ranking in the fusion"),
-            ("--dense-weight", click.FloatRange(min=0), "Weight of the dense ranking in the fusion"),
-            ("--depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
-        )):
-            command = click.option(name, type=kind, multiple=multiple, default=() if multiple else None,
+        for name, kind, help_text in reversed(RANKING_OPTIONS):
+            command = click.option(f"--{name.replace('_', '-')}", name, type=kind, multiple=multiple,
+                                   default=() if multiple else None,
                                    help=f"{help_text} [default: RankingSettings]{hint}")(command)
         return command
 
     return decorate
 
 
-def _ranking_grid(rrf_k, lexical_weight, dense_weight, depth) -> list:
-    """Every combination of the given values; unspecified ones keep RankingSettings' defaults."""
+def _ranking_grid(values: dict[str, Any]) -> list:
+    """Every combination of the given option values; options not given keep RankingSettings' defaults."""
+    from dataclasses import replace
+
     from nzc_knowledge.search.service import RankingSettings
 
-    defaults = RankingSettings()
-    axes = {
-        "rrf_k": list(rrf_k) or [defaults.rrf_k],
-        "lexical_weight": list(lexical_weight) or [defaults.lexical_weight],
-        "dense_weight": list(dense_weight) or [defaults.dense_weight],
-        "depth": list(depth) or [defaults.depth],
-    }
-    return [RankingSettings(**dict(zip(axes, values, strict=True))) for values in itertools.product(*axes.values())]
+    axes = {}
+    for name, _, _ in RANKING_OPTIONS:
+        given = values.get(name)
+        given = list(given) if isinstance(given, (list, tuple)) else ([] if given is None else [given])
+        if given:
+            axes[name] = given
+    return [replace(RankingSettings(), **dict(zip(axes, combo, strict=True))) for combo in itertools.product(*axes.values())]
 
 
 def _ranking_label(ranking) -> str:
-    return f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} depth={ranking.depth}"
+    return (f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} "
+            f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth}")
 
 
 def _ranking_suffix(ranking) -> str:
@@ -77,7 +84,8 @@ def _ranking_suffix(ranking) -> str:
 
     if ranking == RankingSettings():
         return ""
-    return f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}-d{ranking.depth}"
+    return (f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}"
+            f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}")
 
 
 def _command_line() -> str:
@@ -97,6 +105,9 @@ def _print_table(results: dict[str, dict[str, float]], measures, first: str = "m
 @click.option("--mode", "modes", type=MODE_CHOICE, multiple=True,
               help="Retrieval mode(s) to evaluate [default: lexical, dense and hybrid]")
 @_ranking_options(multiple=True)
+@click.option("--multilingual-encoder", default=None,
+              help="Second (multilingual) dense index, as production builds it [default: the production default]; "
+                   "'none' leaves it out")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Results per query")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/cache"),
               show_default=True, help="Where corpus indexes are built and reused (by fingerprint)")
@@ -108,63 +119,73 @@ def _print_table(results: dict[str, dict[str, float]], measures, first: str = "m
 @click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @_user_errors
-def beir(path: Path, split: str, modes: tuple[str, ...], rrf_k, lexical_weight, dense_weight, depth, limit: int,
-         cache_dir: Path, runs_dir: Path, language: str, report: bool, report_dir: Path, report_name: str | None,
-         as_json: bool, quiet: bool) -> None:
+def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: str | None, limit: int, cache_dir: Path,
+         runs_dir: Path, language: str, report: bool, report_dir: Path, report_name: str | None, as_json: bool,
+         quiet: bool, **ranking_values) -> None:
     """Evaluate search on the BEIR folder PATH (e.g. ../shared/data/beir/scifact).
 
     The corpus is indexed with the production pipeline into --cache-dir once and reused while the corpus
     file and pipeline settings are unchanged. Several values of a ranking option evaluate every
     combination for hybrid and print them best first by nDCG@10 (tune on --split train, never on test).
     """
-    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, load_encoder
     from nzc_knowledge.eval.formats import read_beir, write_run
-    from nzc_knowledge.eval.harness import CachingEncoder, beir_index, run_queries, stage_progress
+    from nzc_knowledge.eval.harness import (
+        CachingEncoder,
+        RankingOnly,
+        beir_index,
+        make_service,
+        run_queries,
+        stage_progress,
+    )
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate
-    from nzc_knowledge.search.service import SearchService
 
     started = time.perf_counter()
     progress = not quiet and not as_json
     dataset = read_beir(path, split)
-    encoder = CachingEncoder(load_encoder())
+    grid = _ranking_grid(ranking_values)
+    encoder = load_encoder()
+    multilingual_name = multilingual_encoder or DEFAULT_MULTILINGUAL_ENCODER
+    multilingual = None if multilingual_name.lower() == "none" else load_encoder(multilingual_name)
+    if len(grid) > 1:  # the grid asks the same queries many times: encode each once
+        encoder = CachingEncoder(encoder)
+        multilingual = CachingEncoder(multilingual) if multilingual is not None else None
     notify, close = stage_progress(progress)
     try:
-        indexed = beir_index(dataset, cache_dir, encoder, language=language, progress=notify)
+        indexed = beir_index(dataset, cache_dir, encoder, language=language, progress=notify,
+                             multilingual_encoder=multilingual)
     finally:
         close()
     if progress:
         verb = "reused" if indexed.reused else "built"
         click.echo(f"{verb} index {indexed.index_dir} ({len(dataset.corpus)} documents, "
                    f"{len(indexed.snapshot.chunks)} passages) in {indexed.seconds:.1f} s", err=True)
-    grid = _ranking_grid(rrf_k, lexical_weight, dense_weight, depth)
     modes = modes or ("lexical", "dense", "hybrid")
     name = dataset.path.name
     results: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
     if len(grid) > 1:
         rows = []
+        ranker = RankingOnly(dataset.queries)
         for mode in (m for m in modes if m != "hybrid"):
-            service = SearchService(indexed.snapshot, encoder, grid[0])
-            run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]
-            results[mode] = evaluate(dataset.qrels, run).aggregate
-        for ranking in grid:
-            service = SearchService(indexed.snapshot, encoder, ranking)
-            run, _ = run_queries(service, dataset.queries, "hybrid", limit, progress)
-            rows.append((ranking, evaluate(dataset.qrels, run).aggregate))
+            service = make_service(indexed.snapshot, encoder, grid[0], multilingual)
+            results[mode] = evaluate(dataset.qrels, ranker.run(service, mode, limit, progress)).aggregate  # type: ignore[arg-type]
+        for ranking in _progress_over(grid, progress):
+            service = make_service(indexed.snapshot, encoder, ranking, multilingual)
+            rows.append((ranking, evaluate(dataset.qrels, ranker.run(service, "hybrid", limit)).aggregate))
         rows.sort(key=lambda row: -row[1]["nDCG@10"])
         if as_json:
-            payload = {mode: values for mode, values in results.items()}
-            payload["hybrid_grid"] = [{"ranking": _asdict(ranking), **values} for ranking, values in rows]  # type: ignore[assignment]
+            payload: dict[str, Any] = dict(results)
+            payload["hybrid_grid"] = [{"ranking": _asdict(ranking), **values} for ranking, values in rows]
             click.echo(json.dumps(payload, indent=2))
             return
         click.echo(f"{name} split={split}: {len(dataset.queries)} queries; hybrid grid, best first")
         _print_table({_ranking_label(r): v for r, v in rows} | {f"({m} only)": v for m, v in results.items()},
                      METRIC_NAMES, first="settings")
-        best = rows[0][0]
-        click.echo(f"best by nDCG@10: {_ranking_label(best)} ({time.perf_counter() - started:.0f} s)")
+        click.echo(f"best by nDCG@10: {_ranking_label(rows[0][0])} ({time.perf_counter() - started:.0f} s)")
         return
     ranking = grid[0]
-    service = SearchService(indexed.snapshot, encoder, ranking)
+    service = make_service(indexed.snapshot, encoder, ranking, multilingual)
     per_query = {}
     for mode in modes:
         run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]
@@ -176,7 +197,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], rrf_k, lexical_weight, 
         click.echo(json.dumps(results, indent=2))
     else:
         click.echo(f"{name} split={split}: {len(dataset.queries)} queries, {len(dataset.corpus)} documents; "
-                   f"{_ranking_label(ranking)}")
+                   f"{_ranking_label(ranking)}; multilingual index: {_multilingual_name(indexed.snapshot)}")
         _print_table(results, METRIC_NAMES)
         click.echo("query time: " + ", ".join(f"{mode} {seconds[mode]:.1f} s" for mode in modes)
                    + f"; total {total:.0f} s; runs in {runs_dir}")
@@ -190,7 +211,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], rrf_k, lexical_weight, 
                        f"{len(dataset.corpus)} documents",
             "index": f"{'reused' if indexed.reused else 'built'} in {indexed.index_dir} (fingerprint {indexed.fingerprint[:12]}); "
                      f"{indexed.seconds:.1f} s",
-            "query time": ", ".join(f"{mode} {seconds[mode]:.1f} s" for mode in modes),
+            "query time": ", ".join(f"{mode} {seconds[mode]:.1f} s ({len(dataset.queries)} queries)" for mode in modes),
             "total time": f"{total:.0f} s",
         }
         worst = _worst(per_query.get("hybrid"), dataset.queries)
@@ -216,16 +237,15 @@ def beir(path: Path, split: str, modes: tuple[str, ...], rrf_k, lexical_weight, 
 @click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value, by_kind: {...}}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @_user_errors
-def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], rrf_k, lexical_weight,
-            dense_weight, depth, limit: int, runs_dir: Path, report: bool, report_dir: Path, report_name: str,
-            as_json: bool, quiet: bool) -> None:
+def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], limit: int,
+            runs_dir: Path, report: bool, report_dir: Path, report_name: str, as_json: bool, quiet: bool,
+            **ranking_values) -> None:
     """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
-    from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
     from nzc_knowledge.eval.harness import run_queries
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, mean_of
     from nzc_knowledge.index import Snapshot, SnapshotStore
-    from nzc_knowledge.search.service import SearchService
+    from nzc_knowledge.search.service import open_search_service
     from nzc_knowledge.settings import Settings
 
     started = time.perf_counter()
@@ -239,8 +259,8 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
     known = {resource.id for resource in snapshot.resources}
     missing = sorted({doc for judged in qrels.values() for doc, score in judged.items() if score > 0} - known)
-    ranking = _ranking_grid(*([value] if value is not None else [] for value in (rrf_k, lexical_weight, dense_weight, depth)))[0]
-    service = SearchService(snapshot, load_encoder(snapshot.manifest.get("encoder", {}).get("name", "all-MiniLM-L6-v2")), ranking)
+    ranking = _ranking_grid(ranking_values)[0]
+    service = open_search_service(snapshot, None, ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
     kinds = sorted({query.kind or "unspecified" for query in query_set.values()})
     results: dict[str, dict[str, Any]] = {}
@@ -264,7 +284,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
         click.echo(json.dumps(results, indent=2))
     else:
         click.echo(f"{len(query_set)} queries on snapshot {snapshot.id} ({len(snapshot.resources)} resources); "
-                   f"{_ranking_label(ranking)}")
+                   f"{_ranking_label(ranking)}; multilingual index: {_multilingual_name(snapshot)}")
         _print_table({mode: values for mode, values in results.items()}, METRIC_NAMES)
         click.echo("")
         click.echo("nDCG@10 per query kind")
@@ -340,32 +360,50 @@ def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir
     """Precision/recall/F1 of the automatic tags against the curated ones, per label and family."""
     from dataclasses import asdict
 
-    from nzc_knowledge.eval.tags import curated_empty_families, tag_quality
+    from nzc_knowledge.eval.tags import curated_empty_families, held_out_split, tag_quality
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.settings import Settings
 
     settings = Settings()
     snapshot = Snapshot.load(SnapshotStore(index_dir or settings.index_dir).current_path())
     manifest = manifest or Path(settings.source_dir) / "manifest.jsonl"
-    quality = tag_quality(snapshot.resources, curated_empty_families(manifest))
-    if not quality:
+    empty = curated_empty_families(manifest)
+    held_out = held_out_split()
+    subsets = {"held_out": held_out, "all": None} if held_out else {"all": None}
+    qualities = {name: tag_quality(snapshot.resources, empty, include) for name, include in subsets.items()}
+    if not qualities["all"]:
         raise click.ClickException(f"snapshot {snapshot.id} has no curated tags to compare with")
     if as_json:
-        click.echo(json.dumps({family: asdict(item) for family, item in quality.items()}, indent=2))
+        click.echo(json.dumps({name: {family: asdict(item) for family, item in quality.items()}
+                               for name, quality in qualities.items()}, indent=2))
     else:
         click.echo(f"snapshot {snapshot.id}: automatic tags against curated tags")
-        _print_table({f"{family} ({item.resources})": {"P": item.micro.precision, "R": item.micro.recall, "F1": item.micro.f1,
-                                                       "macro-F1": item.macro.f1}
-                      for family, item in quality.items()}, ("P", "R", "F1", "macro-F1"), first="family (micro)")
+        for name, quality in qualities.items():
+            label = {"held_out": "held-out half (the tagger was not fitted on it)",
+                     "all": "all curated resources" + (" (half of them in the tagger's training set)" if held_out else "")}[name]
+            click.echo(f"\n{label}")
+            _print_table({f"{family} ({item.resources})": {"P": item.micro.precision, "R": item.micro.recall,
+                                                           "F1": item.micro.f1, "macro-F1": item.macro.f1}
+                          for family, item in quality.items()}, ("P", "R", "F1", "macro-F1"), first="family (micro)")
     if report:
         from nzc_knowledge.eval.report import tags_report
 
         facts = {"snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources)",
                  "tagger": json.dumps(snapshot.manifest.get("tagger", {})),
-                 "ground truth": f"curated tags in the snapshot; empty lists in {manifest} count as judged"}
-        written = tags_report(report_dir / f"{report_name}.md", _command_line(), facts, quality)
+                 "ground truth": f"curated tags in the snapshot; empty lists in {manifest} count as judged",
+                 "subsets": "held_out = resources the tagger's weights were not fitted on (train_tagger.is_training); "
+                            "all = every curated resource" if held_out else "all curated resources"}
+        written = tags_report(report_dir / f"{report_name}.md", _command_line(), facts, qualities)
         if not as_json:
             click.echo(f"report: {written}")
+
+
+def _progress_over(items: list, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="hybrid settings", file=sys.stderr)
 
 
 def _asdict(ranking) -> dict[str, Any]:
@@ -374,11 +412,18 @@ def _asdict(ranking) -> dict[str, Any]:
     return asdict(ranking)
 
 
+def _multilingual_name(snapshot) -> str:
+    if getattr(snapshot, "multilingual", None) is None:
+        return "none"
+    return str((snapshot.manifest.get("multilingual_encoder") or {}).get("name", "unnamed"))
+
+
 def _facts(snapshot, ranking) -> dict[str, Any]:
     encoder = snapshot.manifest.get("encoder", {})
     return {
         "snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources, {len(snapshot.chunks)} passages)",
         "encoder": f"{encoder.get('name')} ({encoder.get('dimension')}-d, max_seq_length {encoder.get('max_seq_length')})",
+        "multilingual encoder": _multilingual_name(snapshot),
         "chunker": json.dumps(snapshot.manifest.get("chunker", {})),
         "lexical": json.dumps(snapshot.manifest.get("lexical_index", {}), ensure_ascii=False),
         "ranking": json.dumps(_asdict(ranking)),

@@ -10,7 +10,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,17 @@ def beir_documents(corpus: Sequence[BeirDocument], language: str = "en") -> list
     return documents
 
 
+def index_record(pipeline: IngestPipeline) -> dict[str, Any]:
+    """The pipeline's settings_record(), without the tagger's parts when tagging is off (they change nothing then)."""
+    record = dict(pipeline.settings_record())
+    if not pipeline.settings.tag_resources:
+        for key in [key for key in record if key.startswith("tagger")]:
+            del record[key]
+    return record
+
+
 def corpus_fingerprint(corpus_file: Path, pipeline_settings: Mapping[str, Any], language: str) -> str:
-    """Hash of the corpus file's bytes, the pipeline's settings_record() and how documents are built."""
+    """Hash of the corpus file's bytes, the pipeline's settings and how documents are built from the corpus."""
     digest = hashlib.sha256()
     with Path(corpus_file).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -97,11 +106,17 @@ def beir_index(
     language: str = "en",
     progress: Progress | None = None,
     settings: IngestSettings | None = None,
+    multilingual_encoder: Encoder | None = None,
 ) -> IndexedCorpus:
-    """The snapshot of `dataset`'s corpus under `cache_dir`, built only when no snapshot has the same fingerprint."""
+    """The snapshot of `dataset`'s corpus under `cache_dir`, built only when no snapshot has the same fingerprint.
+
+    The fingerprint covers the corpus file's bytes and the pipeline settings (chunker, encoders, pipeline
+    version), so a changed corpus or pipeline builds a new index beside the old one.
+    """
     started = time.perf_counter()
-    pipeline = IngestPipeline(encoder, settings or IngestSettings(tag_resources=False, keep_snapshots=1))
-    fingerprint = corpus_fingerprint(dataset.corpus_file, pipeline.settings_record(), language)
+    pipeline = IngestPipeline(encoder, settings or IngestSettings(tag_resources=False, keep_snapshots=1),
+                              multilingual_encoder=multilingual_encoder)
+    fingerprint = corpus_fingerprint(dataset.corpus_file, index_record(pipeline), language)
     index_dir = Path(cache_dir) / f"{dataset.path.name}-{fingerprint[:12]}"
     store = SnapshotStore(index_dir)
     current = store.current_id()
@@ -112,6 +127,16 @@ def beir_index(
     pipeline.run_documents(beir_documents(dataset.corpus, language), store, fingerprint, progress)
     snapshot = Snapshot.load(store.current_path())
     return IndexedCorpus(snapshot, index_dir, fingerprint, False, time.perf_counter() - started)
+
+
+def make_service(
+    snapshot: Snapshot, encoder: Encoder, ranking: RankingSettings | None = None,
+    multilingual_encoder: Encoder | None = None,
+) -> SearchService:
+    """SearchService as production wires it: the multilingual encoder joins when the snapshot has its index."""
+    if snapshot.multilingual is not None and multilingual_encoder is not None:
+        return SearchService(snapshot, encoder, ranking, multilingual_encoder=multilingual_encoder)
+    return SearchService(snapshot, encoder, ranking)
 
 
 def query_filters(query: Query) -> SearchFilters:
@@ -136,16 +161,46 @@ def run_queries(
 ) -> tuple[Run, float]:
     """(run, seconds) for every query, through SearchService.search with the query's own filters."""
     ranking: dict[str, list[tuple[str, float]]] = {}
-    items: Any = queries.values()
-    if show_progress:
-        from tqdm import tqdm
-
-        items = tqdm(items, total=len(queries), desc=f"{mode} queries", unit="q", file=sys.stderr, leave=False)
+    service.warm_up()  # lazily loaded analysers and lexicons are not query time
     started = time.perf_counter()
-    for query in items:
+    for query in _progress(queries.values(), len(queries), f"{mode} queries", show_progress):
         page = service.search(query.text, query_filters(query), limit=limit, mode=mode)
         ranking[query.id] = [(hit.resource.id, hit.score) for hit in page.hits]
     return run_from_ranking(ranking), time.perf_counter() - started
+
+
+class RankingOnly:
+    """The ranking steps of SearchService.search (analyse, rank_chunks, rank_resources) without snippets and facets.
+
+    For a grid of ranking settings: the query analysis is the same for every setting, so it is done once,
+    and the per-hit snippets that dominate a search's time are never needed. The integration tests check
+    that it returns exactly what SearchService.search returns.
+    """
+
+    def __init__(self, queries: Mapping[str, Query]) -> None:
+        self.queries = queries
+        self._analysed: dict[str, Any] = {}
+
+    def run(self, service: SearchService, mode: Mode, limit: int = DEFAULT_LIMIT, show_progress: bool = False) -> Run:
+        from nzc_knowledge.search.query import analyse_query
+
+        ranking: dict[str, list[tuple[str, float]]] = {}
+        for query in _progress(self.queries.values(), len(self.queries), f"{mode} queries", show_progress):
+            if query.id not in self._analysed:
+                self._analysed[query.id] = analyse_query(query.text, service.corrector, service.index_languages)
+            _, allowed = service.allowed_chunks(query_filters(query))
+            fused, matching = service.rank_chunks(self._analysed[query.id], allowed, mode)
+            hits = service.rank_resources(fused, matching)[:limit]
+            ranking[query.id] = [(hit.resource.id, hit.score) for hit in hits]
+        return run_from_ranking(ranking)
+
+
+def _progress(items: Iterable[Any], total: int, description: str, enabled: bool) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=description, unit="q", file=sys.stderr, leave=False)
 
 
 def stage_progress(enabled: bool) -> tuple[Progress, Callable[[], None]]:
@@ -172,7 +227,3 @@ def stage_progress(enabled: bool) -> tuple[Progress, Callable[[], None]]:
     return notify, close
 
 
-def ranking_record(ranking: RankingSettings) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(ranking)

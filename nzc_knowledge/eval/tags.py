@@ -10,7 +10,7 @@ tag predicted for it is a false positive).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,14 +64,28 @@ def predicted_keys(resource: Resource, family: str) -> list[str]:
     return [tag.key for tag in resource.predicted.get(family, [])]
 
 
+def held_out_split() -> Callable[[str], bool] | None:
+    """Which resource ids the tagger's weights were NOT fitted on (None when the tagger has no such split)."""
+    try:
+        from nzc_knowledge.ingest.train_tagger import is_training
+    except ImportError:
+        return None
+    return lambda resource_id: not is_training(resource_id)
+
+
 def tag_quality(
-    resources: Iterable[Resource], curated_empty: Mapping[str, set[str]] | None = None
+    resources: Iterable[Resource],
+    curated_empty: Mapping[str, set[str]] | None = None,
+    include: Callable[[str], bool] | None = None,
 ) -> dict[str, FamilyQuality]:
-    """Per family: per-label and micro/macro precision, recall, F1 (scikit-learn) over the curated resources."""
+    """Per family: per-label and micro/macro precision, recall, F1 (scikit-learn) over the curated resources.
+
+    `include` keeps only some resource ids, e.g. the half the tagger's weights were not fitted on.
+    """
     from sklearn.metrics import precision_recall_fscore_support
     from sklearn.preprocessing import MultiLabelBinarizer
 
-    resources = list(resources)
+    resources = [resource for resource in resources if include is None or include(resource.id)]
     curated_empty = curated_empty or {}
     report: dict[str, FamilyQuality] = {}
     for family in TAG_FAMILIES:

@@ -5,40 +5,12 @@ Only click is imported at module level; the engine loads inside each command so 
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import click
 
-
-def _index_dir_option(command):
-    @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                  help="Index folder [default: $NZC_INDEX_DIR or indexes/]")
-    @functools.wraps(command)
-    def wrapper(*args, index_dir: Path | None, **kwargs):
-        if index_dir is None:
-            from nzc_knowledge.settings import Settings
-
-            index_dir = Settings().index_dir
-        return command(*args, index_dir=index_dir, **kwargs)
-
-    return wrapper
-
-
-def _user_errors(command):
-    """Domain errors (unknown city, bad parameter, no snapshot) become one clear line and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from nzc_knowledge.errors import NZCError
-
-        try:
-            return command(*args, **kwargs)
-        except (NZCError, FileNotFoundError, ValueError) as error:
-            raise click.ClickException(getattr(error, "message", str(error))) from error
-
-    return wrapper
+from nzc_knowledge.cli_options import index_dir_option, user_errors
 
 
 def _load_service(index_dir: Path, text_weight: float | None = None):
@@ -61,8 +33,8 @@ def _load_service(index_dir: Path, text_weight: float | None = None):
 @click.option("--nearby", is_flag=True, help="Prefer peers close by")
 @click.option("--any-size", is_flag=True, help="Do not prefer peers of similar size")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer")
-@_index_dir_option
-@_user_errors
+@index_dir_option
+@user_errors
 def peers(city: str, limit: int, countries, excluded, domains, barriers, levers, nearby: bool, any_size: bool,
           as_json: bool, index_dir: Path) -> None:
     """Cities facing challenges similar to CITY's, with the reasons (CITY: any spelling; 'Name, CC' if ambiguous)."""
@@ -89,8 +61,8 @@ def peers(city: str, limit: int, countries, excluded, domains, barriers, levers,
               help="Expert cases (JSONL) [default: eval/peer_cases.jsonl]")
 @click.option("--tags-only", is_flag=True, help="Score on tags only (text_weight 0), the brief's base formula")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON")
-@_index_dir_option
-@_user_errors
+@index_dir_option
+@user_errors
 def peers_eval(cases: Path | None, tags_only: bool, as_json: bool, index_dir: Path) -> None:
     """hit@3 and nDCG@5 of peer suggestions on expert cases (ir_measures)."""
     from nzc_knowledge.recommend.evaluate import DEFAULT_CASES, evaluate_peers, load_cases
@@ -117,8 +89,8 @@ def peers_eval(cases: Path | None, tags_only: bool, as_json: bool, index_dir: Pa
 @click.option("--through", type=click.Choice(["app", "router", "service"]), default="app", show_default=True,
               help="app: the project's create_app via TestClient; router: only the cities router; service: no HTTP")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
-@_index_dir_option
-@_user_errors
+@index_dir_option
+@user_errors
 def peers_bench(queries: int, repeats: int, synthetic_cities: int, through: str, as_json: bool, index_dir: Path) -> None:
     """p50/p99 latency of GET /cities/{city}/peers over the full registry and of POST /twinning (50 x 100)."""
     from nzc_knowledge.recommend.bench import bench_peers, bench_twinning, environment, synthetic_corpus

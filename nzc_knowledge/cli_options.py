@@ -1,0 +1,44 @@
+"""Options and error handling shared by every `nzc` command (imports only click, so `nzc --help` stays fast)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+
+
+def index_dir_option(command):
+    """--index-dir, defaulting to NZC_INDEX_DIR (or indexes/); several indexes can live side by side."""
+
+    @click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index folder [default: $NZC_INDEX_DIR or indexes/]",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, index_dir: Path | None, **kwargs):
+        if index_dir is None:
+            from nzc_knowledge.settings import Settings
+
+            index_dir = Settings().index_dir
+        return command(*args, index_dir=index_dir, **kwargs)
+
+    return wrapper
+
+
+def user_errors(command):
+    """The engine's user-facing errors become one clear line and exit code 1 (ClickException), not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from nzc_knowledge.errors import NZCError
+        from nzc_knowledge.ingest.extract import ExtractionError
+
+        try:
+            return command(*args, **kwargs)
+        except (NZCError, ExtractionError, FileNotFoundError, ValueError) as error:
+            raise click.ClickException(getattr(error, "message", str(error))) from error
+
+    return wrapper
