@@ -56,3 +56,12 @@ def test_beir_with_a_missing_split_fails_cleanly(tmp_path):
     result = CliRunner().invoke(main, ["eval", "beir", str(folder), "--split", "dev", "--cache-dir", str(tmp_path / "c")])
     assert result.exit_code == 1
     assert "no qrels for split 'dev'" in result.output and "available: test" in result.output
+
+
+def test_queries_rejects_judgments_for_unknown_queries_before_loading_anything(tmp_path):
+    (tmp_path / "queries.jsonl").write_text('{"_id": "k1", "text": "green roofs", "kind": "keyword"}\n')
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nk1\ta\t1\nk9\tb\t2\n")
+    result = CliRunner().invoke(main, ["eval", "queries", str(tmp_path / "queries.jsonl"), str(tmp_path / "qrels.tsv"),
+                                       "--index-dir", str(tmp_path / "no-index")])
+    assert result.exit_code == 1
+    assert "judges queries that" in result.output and "k9" in result.output

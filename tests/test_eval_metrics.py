@@ -56,3 +56,13 @@ def test_run_from_ranking_keeps_the_engine_order_on_ties():
     run = run_from_ranking(ranking)
     assert run["q"]["b"] > run["q"]["a"] > run["q"]["c"]
     assert evaluate({"q": {"b": 1}}, run).per_query["q"]["RR@10"] == 1.0
+
+
+def test_group_means_per_query_kind():
+    from nzc_knowledge.eval.metrics import group_means
+
+    evaluation = evaluate(QRELS, RUN)
+    groups = group_means(evaluation, {"q1": "keyword", "q2": "keyword", "q3": "typo"})
+    assert list(groups) == ["keyword", "typo"]
+    assert groups["keyword"]["queries"] == 2 and groups["typo"]["queries"] == 1
+    assert groups["keyword"]["RR@10"] == pytest.approx(0.75) and groups["typo"]["RR@10"] == 0.0

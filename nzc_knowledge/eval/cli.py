@@ -89,7 +89,10 @@ def _ranking_suffix(ranking) -> str:
 
 
 def _command_line() -> str:
-    return "nzc " + " ".join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("nzc") else "nzc eval ..."
+    """The command as typed, for the report header (quoted so it can be pasted back)."""
+    import shlex
+
+    return "nzc " + shlex.join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("nzc") else "nzc eval ..."
 
 
 def _print_table(results: dict[str, dict[str, float]], measures, first: str = "mode") -> None:
@@ -243,57 +246,53 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
     from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
     from nzc_knowledge.eval.harness import run_queries
-    from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, mean_of
+    from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, group_means
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.service import open_search_service
     from nzc_knowledge.settings import Settings
 
     started = time.perf_counter()
     progress = not quiet and not as_json
-    index_dir = index_dir or Settings().index_dir
     query_set, qrels = read_queries(queries_file), read_qrels(qrels_file)
-    unjudged = sorted(set(query_set) - set(qrels))
     unknown = sorted(set(qrels) - set(query_set))
     if unknown:
         raise click.ClickException(f"{qrels_file} judges queries that {queries_file} does not have: {', '.join(unknown[:5])}")
-    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    known = {resource.id for resource in snapshot.resources}
-    missing = sorted({doc for judged in qrels.values() for doc, score in judged.items() if score > 0} - known)
+    snapshot = Snapshot.load(SnapshotStore(index_dir or Settings().index_dir).current_path())
+    relevant = {doc for judged in qrels.values() for doc, score in judged.items() if score > 0}
+    warnings = []
+    if unjudged := sorted(set(query_set) - set(qrels)):
+        warnings.append(f"{len(unjudged)} queries have no judgments and are not scored: {', '.join(unjudged[:5])}")
+    if missing := sorted(relevant - {resource.id for resource in snapshot.resources}):
+        warnings.append(f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}")
     ranking = _ranking_grid(ranking_values)[0]
     service = open_search_service(snapshot, None, ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
-    kinds = sorted({query.kind or "unspecified" for query in query_set.values()})
+    kind_of = {qid: query.kind or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}
-    per_kind: dict[str, dict[str, dict[str, float]]] = {kind: {} for kind in kinds}
+    per_kind: dict[str, dict[str, dict[str, float]]] = {}  # kind -> mode -> metric -> value
     evaluations = {}
     for mode in modes:
         run, _ = run_queries(service, query_set, mode, limit, progress)  # type: ignore[arg-type]
         write_run(runs_dir / f"{report_name}-{mode}{_ranking_suffix(ranking)}.trec", run, tag=f"nzc-{mode}")
-        evaluation = evaluate(qrels, run)
-        evaluations[mode] = evaluation
-        results[mode] = dict(evaluation.aggregate)
-        by_kind = {}
-        for kind in kinds:
-            ids = [qid for qid, query in query_set.items() if (query.kind or "unspecified") == kind and qid in evaluation.per_query]
-            values = mean_of({qid: evaluation.per_query[qid] for qid in ids}, METRIC_NAMES)
-            by_kind[kind] = values
-            per_kind[kind][mode] = values | {"queries": len(ids)}
-        results[mode]["by_kind"] = by_kind
+        evaluations[mode] = evaluate(qrels, run)
+        groups = group_means(evaluations[mode], kind_of)
+        results[mode] = dict(evaluations[mode].aggregate) | {"by_kind": groups}
+        for kind, values in groups.items():
+            per_kind.setdefault(kind, {})[mode] = values
     total = time.perf_counter() - started
+    counts = {kind: int(next(iter(by_mode.values()))["queries"]) for kind, by_mode in per_kind.items()}
     if as_json:
         click.echo(json.dumps(results, indent=2))
     else:
         click.echo(f"{len(query_set)} queries on snapshot {snapshot.id} ({len(snapshot.resources)} resources); "
                    f"{_ranking_label(ranking)}; multilingual index: {_multilingual_name(snapshot)}")
-        _print_table({mode: values for mode, values in results.items()}, METRIC_NAMES)
-        click.echo("")
-        click.echo("nDCG@10 per query kind")
-        _print_table({f"{kind} ({int(per_kind[kind][modes[0]]['queries'])})": {m: per_kind[kind][m]["nDCG@10"] for m in modes}
-                      for kind in kinds}, modes, first="kind")
+        _print_table(results, METRIC_NAMES)
+        click.echo("\nnDCG@10 per query kind")
+        _print_table({f"{kind} ({counts[kind]})": {mode: by_mode[mode]["nDCG@10"] for mode in modes}
+                      for kind, by_mode in per_kind.items()}, modes, first="kind")
         click.echo(f"total {total:.0f} s; runs in {runs_dir}")
-    for line in ([f"warning: {len(unjudged)} queries have no judgments and are not scored: {', '.join(unjudged[:5])}"] if unjudged else []) + \
-                ([f"warning: {len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}"] if missing else []):
-        click.echo(line, err=True)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if report:
         from nzc_knowledge.eval.report import plot_modes, run_report
 
@@ -302,14 +301,13 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
                           f"{report_name} ({len(qrels)} judged queries)", per_kind=per_kind)
         facts = _facts(snapshot, ranking) | {
             "queries": f"{queries_file} ({len(query_set)} queries; kinds: "
-                       + ", ".join(f"{kind} {int(per_kind[kind][modes[0]]['queries'])}" for kind in kinds) + ")",
+                       + ", ".join(f"{kind} {count}" for kind, count in counts.items()) + ")",
             "judgments": f"{qrels_file} ({sum(len(j) for j in qrels.values())} graded judgments, 0-2)",
             "total time": f"{total:.0f} s",
         }
-        notes = [f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing)}"] if missing else []
-        written = run_report(report_dir / f"{report_name}.md", f"Retrieval evaluation: {report_name}", _command_line(), facts,
-                             table, METRIC_NAMES, plot, per_kind=per_kind,
-                             worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=notes)
+        written = run_report(report_dir / f"{report_name}.md", f"Retrieval evaluation: {report_name}", _command_line(),
+                             facts, table, METRIC_NAMES, plot, per_kind=per_kind,
+                             worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=warnings)
         if not as_json:
             click.echo(f"report: {written} and {plot}")
 

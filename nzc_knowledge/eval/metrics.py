@@ -68,6 +68,15 @@ def mean_of(per_query: Mapping[str, Mapping[str, float]], measures: Iterable[str
     return {name: sum(values[name] for values in per_query.values()) / len(per_query) for name in measures}
 
 
+def group_means(evaluation: Evaluation, group_of: Mapping[str, str]) -> dict[str, dict[str, float]]:
+    """Means per group of queries (e.g. per query kind), with the group's size under "queries"."""
+    groups: dict[str, dict[str, dict[str, float]]] = {}
+    for qid, values in evaluation.per_query.items():
+        groups.setdefault(group_of.get(qid, "unspecified"), {})[qid] = values
+    return {name: mean_of(members, evaluation.measures) | {"queries": float(len(members))}
+            for name, members in sorted(groups.items())}
+
+
 def run_from_ranking(ranking: Mapping[str, list[tuple[str, float]]]) -> Run:
     """A run whose scores keep the given order exactly.
 
