@@ -9,7 +9,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from nzc_knowledge.search.synonyms import expansions
-from nzc_knowledge.text.analysis import lexical_terms, lexicon
+from nzc_knowledge.text.analysis import lexical_terms, lexicon, stop_words
 from nzc_knowledge.text.language import detect_language
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -26,6 +26,7 @@ class AnalysedQuery:
     dense_text: str
     terms: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    analysed_in: tuple[str, ...] = ()  # the languages whose analysers made `terms`
 
     @property
     def was_corrected(self) -> bool:
@@ -53,6 +54,8 @@ class SpellingCorrector:
         lower = word.lower()
         if len(lower) < MIN_CORRECTABLE_LENGTH or not lower.isalpha() or not self.words or self.is_known(lower):
             return word
+        if any(character.isupper() for character in word[1:]):
+            return word  # "ITAM", "dLNs", "EMAs": acronyms and symbols, not misspellings
         limit = 1 if len(lower) <= 6 else 2
         candidates = process.extract(lower, self.words, scorer=Levenshtein.distance, score_cutoff=limit, limit=20)
         if not candidates:
@@ -69,9 +72,10 @@ def analyse_query(
 ) -> AnalysedQuery:
     """Correct, expand and analyse a query.
 
-    The lexical side analyses the query as English and as its detected language; when the language of a
-    short query cannot be told, as every language the index holds, so "Wärmeplanung" still meets the
-    German analyser that indexed it.
+    The lexical side analyses the query in its detected language only, so the Italian "porta a porta" is not
+    stemmed by the English analyser into "port"; when the language of a short query cannot be told, in
+    English and every language the index holds, so "Wärmeplanung" still meets the German analyser that
+    indexed it.
     """
     original = " ".join(text.split())
     corrected = corrector.correct(original) if corrector else original
@@ -79,8 +83,9 @@ def analyse_query(
     extra = expansions(corrected)
     dense_text = corrected if not extra else f"{corrected} ({'; '.join(extra)})"
     expanded = " ".join([corrected, *extra])
-    analysers = ["en", language] if language else ["en", *index_languages]
-    terms: list[str] = []
-    for analyser in dict.fromkeys(analysers):
-        terms += [term for term in lexical_terms(expanded, analyser) if term not in terms]
-    return AnalysedQuery(original, corrected, language, dense_text, terms, extra)
+    analysers = tuple(dict.fromkeys([language] if language else ["en", *index_languages]))
+    # A query of unknown language is analysed several ways; a word that is a stop word in any of them ("as",
+    # "by") is left out of all, or the German analyser would keep the English "by" as a search term.
+    any_stop = frozenset().union(*(stop_words(analyser) for analyser in analysers)) if len(analysers) > 1 else frozenset()
+    terms = list(dict.fromkeys(term for analyser in analysers for term in lexical_terms(expanded, analyser, any_stop)))
+    return AnalysedQuery(original, corrected, language, dense_text, terms, extra, analysers)

@@ -51,6 +51,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "mrv": ("monitoring reporting and verification",),
     "retrofit": ("renovation",),
     "renovation": ("retrofit",),
+    "payt": ("pay-as-you-throw", "waste charging by weight"),
+    "pay-as-you-throw": ("payt",),
     "bike": ("bicycle", "cycling"),
     "cycling": ("bicycle", "bike"),
 }
