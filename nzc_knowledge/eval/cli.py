@@ -6,7 +6,6 @@ must stay fast); the engine, metrics and plotting load inside each command.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import sys
@@ -16,24 +15,11 @@ from typing import Any
 
 import click
 
+from nzc_knowledge.cli_options import user_errors
+
 MODE_CHOICE = click.Choice(["lexical", "dense", "hybrid"])
 DEFAULT_RUNS_DIR = Path("eval/runs")
 DEFAULT_REPORTS_DIR = Path("eval/reports")
-
-
-def _user_errors(command):
-    """Missing files, malformed lines and bad settings become one clear line (exit code 1), not a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from nzc_knowledge.errors import NZCError
-
-        try:
-            return command(*args, **kwargs)
-        except (NZCError, FileNotFoundError, ValueError) as error:
-            raise click.ClickException(getattr(error, "message", str(error))) from error
-
-    return wrapper
 
 
 RANKING_OPTIONS = (
@@ -121,7 +107,7 @@ def _print_table(results: dict[str, dict[str, float]], measures, first: str = "m
 @click.option("--report-name", default=None, help="Report file stem [default: <dataset>-<split>]")
 @click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
-@_user_errors
+@user_errors
 def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: str | None, limit: int, cache_dir: Path,
          runs_dir: Path, language: str, report: bool, report_dir: Path, report_name: str | None, as_json: bool,
          quiet: bool, **ranking_values) -> None:
@@ -239,7 +225,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
 @click.option("--report-name", default="sample-corpus", show_default=True, help="Report file stem")
 @click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value, by_kind: {...}}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
-@_user_errors
+@user_errors
 def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], limit: int,
             runs_dir: Path, report: bool, report_dir: Path, report_name: str, as_json: bool, quiet: bool,
             **ranking_values) -> None:
@@ -321,7 +307,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Per-query delta plot [default: eval/reports/compare-<A>-vs-<B>.png]")
 @click.option("--json", "as_json", is_flag=True)
-@_user_errors
+@user_errors
 def compare(run_a: Path, run_b: Path, qrels_file: Path, measure: str, plot: Path | None, as_json: bool) -> None:
     """Compare TREC runs RUN_A and RUN_B: means, deltas, paired t-test and Wilcoxon on per-query values."""
     from dataclasses import asdict
@@ -352,7 +338,7 @@ def compare(run_a: Path, run_b: Path, qrels_file: Path, measure: str, plot: Path
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
 @click.option("--report-name", default="tags", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@_user_errors
+@user_errors
 def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir: Path, report_name: str,
          as_json: bool) -> None:
     """Precision/recall/F1 of the automatic tags against the curated ones, per label and family."""

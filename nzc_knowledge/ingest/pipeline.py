@@ -37,7 +37,7 @@ from nzc_knowledge.text.language import detect_language
 logger = logging.getLogger(__name__)
 
 NEAR_DUPLICATE_SIMILARITY = 0.97  # mean-vector cosine above which two resources are reported as near-duplicates
-PIPELINE_VERSION = 1  # bump when extraction, chunking or analysis changes what an index holds
+PIPELINE_VERSION = 2  # bump when extraction, chunking or analysis changes what an index holds
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
 
