@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
-class SearchResult(BaseModel):
+class ResourceFacts(BaseModel):
+    """The manifest fields every view of a resource carries."""
+
     id: str
     title: str
     type: str | None
@@ -15,12 +17,20 @@ class SearchResult(BaseModel):
     country: str | None
     language: str | None
     year: int | None
+    url: str | None
+
+    @classmethod
+    def facts_of(cls, resource: Any) -> dict[str, Any]:
+        """These fields of a `Resource`, to build any subclass from."""
+        return {name: getattr(resource, name) for name in ResourceFacts.model_fields}
+
+
+class SearchResult(ResourceFacts):
     domains: list[str]
     barriers: list[str]
     levers: list[str]
     score: float = Field(description="Fused relevance (reciprocal-rank fusion); 0 when browsing")
     snippet: str = Field(description="Best passage, HTML-escaped, query terms in <mark>")
-    url: str | None
 
 
 class SearchResponse(BaseModel):
@@ -41,15 +51,7 @@ class TagOut(BaseModel):
     source: Literal["curated", "predicted"]
 
 
-class ResourceDetail(BaseModel):
-    id: str
-    title: str
-    type: str | None
-    city: str | None
-    country: str | None
-    language: str | None
-    year: int | None
-    url: str | None
+class ResourceDetail(ResourceFacts):
     file: str
     format: str
     page_count: int | None

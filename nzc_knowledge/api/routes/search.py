@@ -25,19 +25,12 @@ ListParam = Annotated[list[str] | None, Query()]
 def result_of(hit: ResourceHit, snippet: str) -> SearchResult:
     resource = hit.resource
     return SearchResult(
-        id=resource.id,
-        title=resource.title,
-        type=resource.type,
-        city=resource.city,
-        country=resource.country,
-        language=resource.language,
-        year=resource.year,
+        **SearchResult.facts_of(resource),
         domains=resource.tag_keys("domains"),
         barriers=resource.tag_keys("barriers"),
         levers=resource.tag_keys("levers"),
         score=hit.score,
         snippet=snippet,
-        url=resource.url,
     )
 
 
@@ -101,14 +94,7 @@ def resource_detail(resource_id: Annotated[str, Path(max_length=200)], engine: E
     row = engine.snapshot.resource_index[resource.id]
     excerpt = resource.text[:EXCERPT_CHARS] + ("…" if len(resource.text) > EXCERPT_CHARS else "")
     return ResourceDetail(
-        id=resource.id,
-        title=resource.title,
-        type=resource.type,
-        city=resource.city,
-        country=resource.country,
-        language=resource.language,
-        year=resource.year,
-        url=resource.url,
+        **ResourceDetail.facts_of(resource),
         file=resource.file,
         format=resource.format,
         page_count=resource.page_count,
