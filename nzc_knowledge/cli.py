@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from nzc_knowledge.cli_options import index_dir_option, user_errors
-from nzc_knowledge.settings import Settings
+from nzc_knowledge.cli_options import index_dir_option, load_settings, user_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,10 +50,14 @@ class _StageBars:
 @index_dir_option
 @click.option("--keep", type=click.IntRange(min=1), default=None, help="Snapshots to keep [default: $NZC_KEEP_SNAPSHOTS or 5]")
 @click.option("--full", is_flag=True, help="Rebuild everything instead of reusing unchanged files")
+@click.option("--multilingual-encoder", default=None,
+              help="Encoder of the cross-lingual index, or 'none' [default: $NZC_MULTILINGUAL_ENCODER or "
+                   "universal-sentence-encoder-multilingual-3]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
-def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, as_json: bool, quiet: bool) -> None:
+def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, multilingual_encoder: str | None,
+           as_json: bool, quiet: bool) -> None:
     """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
 
     Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
@@ -62,12 +65,12 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     """
     from nzc_knowledge.ingest.build import build_snapshot
 
-    settings = Settings()
+    settings = load_settings(**({"multilingual_encoder": multilingual_encoder} if multilingual_encoder else {}))
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
     try:
         report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
-                                full=full)
+                                full=full, multilingual=settings.multilingual_encoder_name)
     finally:
         bars.close()
     if as_json:
@@ -186,7 +189,7 @@ def serve(index_dir: Path, host: str, port: int, source_dir: Path | None) -> Non
     overrides = {"index_dir": index_dir}
     if source_dir:
         overrides["source_dir"] = source_dir
-    settings = Settings(**overrides)
+    settings = load_settings(**overrides)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
@@ -225,7 +228,7 @@ def eval() -> None:  # noqa: A001 - the command is called `nzc eval`
 
 @main.group()
 def bench() -> None:
-    """Benchmarks: ingest throughput, search latency, peer suggestions."""
+    """Benchmarks: ingest throughput, search latency, reindex cost, peer suggestions."""
 
 
 def _register_optional_commands() -> None:
@@ -242,6 +245,7 @@ def _register_optional_commands() -> None:
         ("nzc_knowledge.eval.cli", eval, "tags", "tags"),
         ("nzc_knowledge.bench.cli", bench, "ingest_bench", "ingest"),
         ("nzc_knowledge.bench.cli", bench, "search_bench", "search"),
+        ("nzc_knowledge.bench.cli", bench, "reindex_bench", "reindex"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -20,12 +20,32 @@ def index_dir_option(command):
     @functools.wraps(command)
     def wrapper(*args, index_dir: Path | None, **kwargs):
         if index_dir is None:
-            from nzc_knowledge.settings import Settings
-
-            index_dir = Settings().index_dir
+            index_dir = load_settings().index_dir
         return command(*args, index_dir=index_dir, **kwargs)
 
     return wrapper
+
+
+def load_settings(**overrides):
+    """Settings from NZC_* variables and flags; a bad value is one clear line naming the variable, not a traceback."""
+    from pydantic import ValidationError
+
+    from nzc_knowledge.settings import Settings
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise click.ClickException(settings_error_message(error)) from error
+
+
+def settings_error_message(error) -> str:
+    """'multilingual_encoder (NZC_MULTILINGUAL_ENCODER): unknown ...' for each invalid setting of a ValidationError."""
+    problems = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name} (NZC_{name.upper()}): {message}")
+    return "invalid setting: " + "; ".join(problems)
 
 
 def user_errors(command):

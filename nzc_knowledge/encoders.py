@@ -135,6 +135,11 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 ENCODERS = {DEFAULT_ENCODER: MiniLMEncoder, USE_ENCODER: USEEncoder, E5_ENCODER: E5Encoder}
 
 
+def multilingual_encoder_choices() -> tuple[str, ...]:
+    """What a snapshot's second dense index can be built with ("none": English only)."""
+    return (*[name for name in ENCODERS if name != DEFAULT_ENCODER], "none")
+
+
 @functools.lru_cache(maxsize=None)
 def shared_encoder(name: str) -> Encoder:
     """One loaded instance per encoder name in this process (the server and its reindex jobs share them)."""

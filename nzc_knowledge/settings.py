@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, multilingual_encoder_choices
+
 
 class Settings(BaseSettings):
     """Every setting of the service and the CLI; command-line flags override these.
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     max_limit: int = Field(100, description="Largest accepted page size for list endpoints.")
     keep_snapshots: int = Field(5, description="How many snapshots a reindex keeps (older ones are deleted).")
     max_upload_bytes: int = Field(20_000_000, description="Largest file accepted by POST /admin/resources.")
+    multilingual_encoder: str = Field(
+        DEFAULT_MULTILINGUAL_ENCODER,
+        description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",
+    )
 
     @field_validator("keep_snapshots")
     @classmethod
@@ -32,6 +38,19 @@ class Settings(BaseSettings):
         if value < 1:
             raise ValueError("keep_snapshots must be at least 1: the serving snapshot is always kept")
         return value
+
+    @field_validator("multilingual_encoder")
+    @classmethod
+    def _known_encoder(cls, value: str) -> str:
+        choices = multilingual_encoder_choices()
+        if value not in choices:
+            raise ValueError(f"unknown multilingual encoder {value!r}; choose one of: {', '.join(choices)}")
+        return value
+
+    @property
+    def multilingual_encoder_name(self) -> str | None:
+        """The encoder name to build with, or None for no multilingual index."""
+        return None if self.multilingual_encoder == "none" else self.multilingual_encoder
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         attach_audit_log(settings.index_dir)
         holder = EngineHolder(settings.index_dir, encoder)
         app.state.holder = holder
-        app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots)
+        app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots,
+                                   settings.multilingual_encoder_name)
         holder.load()
         yield
         app.state.jobs.shutdown()

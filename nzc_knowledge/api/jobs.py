@@ -29,10 +29,12 @@ class Job:
 class JobRunner:
     """Runs reindex jobs on one worker thread so two builds never compete for the CPU or the index folder."""
 
-    def __init__(self, holder: EngineHolder, source_dir: Path, keep_snapshots: int) -> None:
+    def __init__(self, holder: EngineHolder, source_dir: Path, keep_snapshots: int,
+                 multilingual_encoder: str | None = DEFAULT_MULTILINGUAL_ENCODER) -> None:
         self.holder = holder
         self.source_dir = source_dir
         self.keep_snapshots = keep_snapshots
+        self.multilingual_encoder = multilingual_encoder
         self.jobs: dict[str, Job] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nzc-reindex")
         self._lock = threading.Lock()
@@ -58,7 +60,8 @@ class JobRunner:
         try:
             report = build_snapshot(
                 self.source_dir, self.holder.store.index_dir, encoder=self.holder.encoder, progress=progress,
-                keep_snapshots=self.keep_snapshots, multilingual=shared_encoder(DEFAULT_MULTILINGUAL_ENCODER),
+                keep_snapshots=self.keep_snapshots,
+                multilingual=shared_encoder(self.multilingual_encoder) if self.multilingual_encoder else None,
             )
             job.report = report.to_dict()
             self.holder.load()

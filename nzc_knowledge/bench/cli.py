@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from nzc_knowledge.cli_options import load_settings
+
 DEFAULT_QUERIES = (
     "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
     "citizen assembly", "urban heat island trees", "circular construction materials", "port shore power",
@@ -132,7 +134,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     from nzc_knowledge.search.service import open_search_service
     from nzc_knowledge.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     index_dir = index_dir or settings.index_dir
     encoder = load_encoder()
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
@@ -170,3 +172,16 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
         }
     temporary.cleanup()
     _write(out, result)
+
+
+@click.command("reindex")
+@click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                default=Path("ingest"))
+@click.option("--workers", type=click.IntRange(1, 32), default=3, show_default=True,
+              help="Threads searching without pause during the reindex")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+def reindex_bench(source_dir: Path, workers: int, out: Path | None) -> None:
+    """Full vs incremental build of a copy of SOURCE_DIR, and failed searches during a reindex + swap."""
+    from nzc_knowledge.bench.reindex import reindex_bench as measure
+
+    _write(out, measure(source_dir, workers))

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from nzc_knowledge.cli_options import user_errors
+from nzc_knowledge.cli_options import load_settings, user_errors
 
 MODE_CHOICE = click.Choice(["lexical", "dense", "hybrid"])
 DEFAULT_RUNS_DIR = Path("eval/runs")
@@ -235,7 +235,6 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, group_means
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.service import open_search_service
-    from nzc_knowledge.settings import Settings
 
     started = time.perf_counter()
     progress = not quiet and not as_json
@@ -243,7 +242,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     unknown = sorted(set(qrels) - set(query_set))
     if unknown:
         raise click.ClickException(f"{qrels_file} judges queries that {queries_file} does not have: {', '.join(unknown[:5])}")
-    snapshot = Snapshot.load(SnapshotStore(index_dir or Settings().index_dir).current_path())
+    snapshot = Snapshot.load(SnapshotStore(index_dir or load_settings().index_dir).current_path())
     relevant = {doc for judged in qrels.values() for doc, score in judged.items() if score > 0}
     warnings = []
     if unjudged := sorted(set(query_set) - set(qrels)):
@@ -346,9 +345,8 @@ def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir
 
     from nzc_knowledge.eval.tags import curated_empty_families, held_out_split, tag_quality
     from nzc_knowledge.index import Snapshot, SnapshotStore
-    from nzc_knowledge.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     snapshot = Snapshot.load(SnapshotStore(index_dir or settings.index_dir).current_path())
     manifest = manifest or Path(settings.source_dir) / "manifest.jsonl"
     empty = curated_empty_families(manifest)
