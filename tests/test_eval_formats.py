@@ -129,6 +129,23 @@ def test_queries_carry_kind_and_filters_and_reject_unknown_kinds(tmp_path):
         read_queries(bad)
 
 
+def test_queries_carry_their_language_and_reject_what_is_not_a_language_code(tmp_path):
+    path = write(tmp_path / "queries.jsonl", '{"_id": "x1", "text": "zona a basse emissioni", "language": "it"}\n')
+    assert read_queries(path)["x1"].language == "it"
+    bad = write(tmp_path / "bad.jsonl", '{"_id": "x2", "text": "t", "language": "Italian"}\n')
+    with pytest.raises(FormatError, match=r"bad.jsonl:1: 'language' must be an ISO 639-1 code"):
+        read_queries(bad)
+
+
+def test_crosslingual_set_has_six_queries_in_each_of_six_languages():
+    root = Path(__file__).parents[1] / "eval" / "crosslingual"
+    queries, qrels = read_queries(root / "queries.jsonl"), read_qrels(root / "qrels.tsv")
+    languages = [query.language for query in queries.values()]
+    assert sorted(set(languages)) == ["de", "es", "fr", "it", "nl", "pl"]
+    assert all(languages.count(language) == 6 for language in set(languages))
+    assert set(qrels) == set(queries) and all(2 in judged.values() for judged in qrels.values())
+
+
 def test_product_query_set_is_well_formed_and_fully_judged():
     """eval/queries.jsonl and eval/qrels.tsv: at least 60 queries, all six kinds, every query judged."""
     root = Path(__file__).parents[1] / "eval"

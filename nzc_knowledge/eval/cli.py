@@ -223,12 +223,14 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
 @click.option("--report", is_flag=True, help="Write a Markdown report and a PNG plot under --report-dir")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
 @click.option("--report-name", default="sample-corpus", show_default=True, help="Report file stem")
+@click.option("--group-by", type=click.Choice(["kind", "language"]), default="kind", show_default=True,
+              help="Break nDCG@10 down by the queries' kind or the language they are written in")
 @click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value, by_kind: {...}}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
 def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], limit: int,
-            runs_dir: Path, report: bool, report_dir: Path, report_name: str, as_json: bool, quiet: bool,
-            **ranking_values) -> None:
+            runs_dir: Path, report: bool, report_dir: Path, report_name: str, group_by: str, as_json: bool,
+            quiet: bool, **ranking_values) -> None:
     """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
     from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
     from nzc_knowledge.eval.harness import run_queries
@@ -252,7 +254,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     ranking = _ranking_grid(ranking_values)[0]
     service = open_search_service(snapshot, None, ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
-    kind_of = {qid: query.kind or "unspecified" for qid, query in query_set.items()}
+    kind_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}
     per_kind: dict[str, dict[str, dict[str, float]]] = {}  # kind -> mode -> metric -> value
     evaluations = {}
@@ -272,9 +274,9 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
         click.echo(f"{len(query_set)} queries on snapshot {snapshot.id} ({len(snapshot.resources)} resources); "
                    f"{_ranking_label(ranking)}; multilingual index: {_multilingual_name(snapshot)}")
         _print_table(results, METRIC_NAMES)
-        click.echo("\nnDCG@10 per query kind")
+        click.echo(f"\nnDCG@10 per query {group_by}")
         _print_table({f"{kind} ({counts[kind]})": {mode: by_mode[mode]["nDCG@10"] for mode in modes}
-                      for kind, by_mode in per_kind.items()}, modes, first="kind")
+                      for kind, by_mode in per_kind.items()}, modes, first=group_by)
         click.echo(f"total {total:.0f} s; runs in {runs_dir}")
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -283,15 +285,15 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
 
         table = {mode: {name: results[mode][name] for name in METRIC_NAMES} for mode in modes}
         plot = plot_modes(table, METRIC_NAMES, report_dir / f"{report_name}.png",
-                          f"{report_name} ({len(qrels)} judged queries)", per_kind=per_kind)
+                          f"{report_name} ({len(qrels)} judged queries)", per_kind=per_kind, group_label=group_by)
         facts = _facts(snapshot, ranking) | {
-            "queries": f"{queries_file} ({len(query_set)} queries; kinds: "
+            "queries": f"{queries_file} ({len(query_set)} queries; {group_by}: "
                        + ", ".join(f"{kind} {count}" for kind, count in counts.items()) + ")",
             "judgments": f"{qrels_file} ({sum(len(j) for j in qrels.values())} graded judgments, 0-2)",
             "total time": f"{total:.0f} s",
         }
         written = run_report(report_dir / f"{report_name}.md", f"Retrieval evaluation: {report_name}", _command_line(),
-                             facts, table, METRIC_NAMES, plot, per_kind=per_kind,
+                             facts, table, METRIC_NAMES, plot, per_kind=per_kind, group_label=group_by,
                              worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=warnings)
         if not as_json:
             click.echo(f"report: {written} and {plot}")

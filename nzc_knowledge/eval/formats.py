@@ -45,12 +45,13 @@ class BeirDocument:
 
 @dataclass(frozen=True)
 class Query:
-    """One evaluation query; `kind` and `filters` are used by the product's own query set."""
+    """One evaluation query; `kind`, `filters` and `language` are used by the product's own query sets."""
 
     id: str
     text: str
     kind: str | None = None
     filters: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None  # the language the query is written in (cross-lingual set)
 
 
 @dataclass
@@ -112,7 +113,7 @@ def read_corpus(path: Path) -> list[BeirDocument]:
 
 
 def read_queries(path: Path) -> dict[str, Query]:
-    """queries.jsonl: {"_id", "text"} plus, for the product's query set, "kind" and "filters"."""
+    """queries.jsonl: {"_id", "text"} plus, for the product's query sets, "kind", "filters" and "language"."""
     queries: dict[str, Query] = {}
     for number, row in _jsonl(path):
         query_id = _required_text(path, number, row, "_id")
@@ -125,7 +126,10 @@ def read_queries(path: Path) -> dict[str, Query]:
         filters = row.get("filters") or {}
         if not isinstance(filters, dict):
             raise FormatError(path, number, "'filters' must be an object such as {\"country\": [\"PL\"]}")
-        queries[query_id] = Query(query_id, text, kind, filters)
+        language = row.get("language")
+        if language is not None and not (isinstance(language, str) and len(language) == 2 and language.islower()):
+            raise FormatError(path, number, f"'language' must be an ISO 639-1 code such as \"it\", got {language!r}")
+        queries[query_id] = Query(query_id, text, kind, filters, language)
     return queries
 
 

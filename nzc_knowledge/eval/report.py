@@ -33,8 +33,8 @@ def markdown_table(rows: Table, measures: Sequence[str], first: str = "mode", di
 
 
 def plot_modes(results: Table, measures: Sequence[str], path: Path, title: str,
-               per_kind: Mapping[str, Table] | None = None) -> Path:
-    """Grouped bars: one group per metric, one bar per mode; with `per_kind`, a second panel of nDCG@10 per kind."""
+               per_kind: Mapping[str, Table] | None = None, group_label: str = "kind") -> Path:
+    """Grouped bars: one group per metric, one bar per mode; with `per_kind`, a second panel of nDCG@10 per group."""
     plt = _pyplot()
     modes = list(results)
     panels = 2 if per_kind else 1
@@ -57,7 +57,7 @@ def plot_modes(results: Table, measures: Sequence[str], path: Path, title: str,
             ax.bar(positions, [per_kind[kind][mode]["nDCG@10"] for kind in kinds], width, label=mode)
         ax.set_xticks([j + width * (len(modes) - 1) / 2 for j in range(len(kinds))], kinds, rotation=20)
         ax.set_ylim(0, 1.05)
-        ax.set_title("nDCG@10 per query kind")
+        ax.set_title(f"nDCG@10 per query {group_label}")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
@@ -93,15 +93,15 @@ def _header(title: str, command: str, facts: Mapping[str, Any]) -> list[str]:
 def run_report(
     path: Path, title: str, command: str, facts: Mapping[str, Any], results: Table, measures: Sequence[str],
     plot: Path, per_kind: Mapping[str, Table] | None = None, worst: Sequence[tuple[str, str, float]] = (),
-    notes: Sequence[str] = (),
+    notes: Sequence[str] = (), group_label: str = "kind",
 ) -> Path:
-    """A Markdown report of metrics per mode (and per query kind), with the plot beside it."""
+    """A Markdown report of metrics per mode (and per query kind or language), with the plot beside it."""
     lines = _header(title, command, facts)
     lines += ["## Metrics per mode", "", markdown_table(results, measures), "", f"![metrics per mode]({plot.name})", ""]
     if per_kind:
-        lines += ["## nDCG@10 per query kind", ""]
+        lines += [f"## nDCG@10 per query {group_label}", ""]
         modes = list(results)
-        lines += ["| kind | queries | " + " | ".join(modes) + " |", "| --- | ---: | " + " | ".join("---:" for _ in modes) + " |"]
+        lines += [f"| {group_label} | queries | " + " | ".join(modes) + " |", "| --- | ---: | " + " | ".join("---:" for _ in modes) + " |"]
         for kind, by_mode in per_kind.items():
             count = int(next(iter(by_mode.values())).get("queries", 0))
             lines.append(f"| {kind} | {count} | " + " | ".join(f"{by_mode[m]['nDCG@10']:.4f}" for m in modes) + " |")

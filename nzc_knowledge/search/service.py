@@ -39,7 +39,7 @@ class RankingSettings:
     foreign_multilingual_weight: float = 1.0  # the multilingual encoder, for queries in another language
     depth: int = 200  # passages taken from each retriever before fusion
     min_dense_similarity: float = 0.30  # a passage below this cosine does not make a resource "matching" on its own
-    min_multilingual_similarity: float = 0.25  # the same for the multilingual encoder, whose cosines run lower
+    min_multilingual_similarity: float = 0.15  # the same for USE, whose cross-lingual cosines run lower (chosen on half the cross-lingual set)
     cross_language_boost: float = 1.0  # 0: passages in another language than the query's compete unaided; 1: fully
 
 
