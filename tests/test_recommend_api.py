@@ -55,6 +55,16 @@ def test_search_cities(http):
     assert http.get("/cities", params={"q": "Wien"}).json()["cities"][0]["registry_name"] == "Vienna"
 
 
+def test_a_registry_name_with_a_slash_works_in_the_path(http):
+    name = http.get("/cities", params={"q": "Bruxelles"}).json()["cities"][0]["city"]
+    assert "/" in name  # "Bruxelles / Brussel", as the registry writes the bilingual name
+    quoted = name.replace("/", "%2F")
+    profile = http.get(f"/cities/{quoted}")
+    assert profile.status_code == 200 and profile.json()["city"] == name
+    peers = http.get(f"/cities/{quoted}/peers", params={"limit": 2})
+    assert peers.status_code == 200 and peers.json()["city"] == name and len(peers.json()["peers"]) == 2
+
+
 def test_city_profile_by_another_spelling(http):
     response = http.get("/cities/Milano")
     assert response.status_code == 200

@@ -179,16 +179,9 @@ def search_cities(
     return service.search_cities(q, limit=limit, country=country)
 
 
-@router.get("/cities/{city}", response_model=CityProfile, summary="A city's profile with its resources", responses=ERRORS)
-def city_profile(
-    service: PeerServiceDep,
-    city: CityPath,
-    country: Annotated[str | None, Query(description="ISO-2 country, when the name exists in several")] = None,
-) -> dict[str, Any]:
-    return service.city(city, country)
-
-
-@router.get("/cities/{city}/peers", response_model=PeersResponse, summary="Cities with similar challenges, explained",
+# `{city:path}`: registry names such as "Bruxelles / Brussel" hold a slash (sent as %2F). The peers route is declared
+# first so that ".../peers" is not read as part of a city name.
+@router.get("/cities/{city:path}/peers", response_model=PeersResponse, summary="Cities with similar challenges, explained",
             responses=ERRORS)
 def city_peers(
     service: PeerServiceDep,
@@ -208,6 +201,15 @@ def city_peers(
         exclude_country=exclude_country or [], prefer_similar_size=prefer_similar_size, prefer_nearby=prefer_nearby,
         city_country=city_country,
     )
+
+
+@router.get("/cities/{city:path}", response_model=CityProfile, summary="A city's profile with its resources", responses=ERRORS)
+def city_profile(
+    service: PeerServiceDep,
+    city: CityPath,
+    country: Annotated[str | None, Query(description="ISO-2 country, when the name exists in several")] = None,
+) -> dict[str, Any]:
+    return service.city(city, country)
 
 
 @router.post("/twinning", response_model=TwinningResponse, summary="Pair Pilot and Twin cities for the best total fit",
