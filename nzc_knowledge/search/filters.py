@@ -71,14 +71,34 @@ class SearchFilters:
         return any((self.domain, self.barrier, self.lever, self.type, self.country, self.city, self.language,
                     self.year_from is not None, self.year_to is not None, self.exclude_ids))
 
-    def mask(self, resources: list[Resource]) -> np.ndarray:
-        """Boolean array over resources: True where the resource passes every filter."""
-        keep = np.ones(len(resources), dtype=bool)
+    def mask(self, resources: list[Resource], index: FilterIndex | None = None) -> np.ndarray:
+        """Boolean array over resources: True where the resource passes every filter.
+
+        With the snapshot's `FilterIndex` this is a few array operations; without, one Python check per resource
+        (100 ms per search over 20,000 resources, eval/README.md).
+        """
         if not self.active:
-            return keep
-        for row, resource in enumerate(resources):
-            keep[row] = self.accepts(resource)
+            return np.ones(len(resources), dtype=bool)
+        if index is None:
+            return np.fromiter((self.accepts(resource) for resource in resources), dtype=bool, count=len(resources))
+        keep = np.ones(index.size, dtype=bool)
+        for name, wanted in self._field_values():
+            if wanted:
+                keep &= index.any_of(name, wanted)
+        if self.year_from is not None or self.year_to is not None:
+            keep &= index.has_year  # a resource without a year fails any year bound, as in `accepts`
+        if self.year_from is not None:
+            keep &= index.years >= self.year_from
+        if self.year_to is not None:
+            keep &= index.years <= self.year_to
+        for resource_id in self.exclude_ids:
+            if (row := index.rows_by_id.get(resource_id)) is not None:
+                keep[row] = False
         return keep
+
+    def _field_values(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return (("domain", self.domain), ("barrier", self.barrier), ("lever", self.lever), ("type", self.type),
+                ("country", self.country), ("city", self.city), ("language", self.language))
 
     def accepts(self, resource: Resource) -> bool:
         checks = (
@@ -98,6 +118,42 @@ class SearchFilters:
         if self.year_to is not None and (resource.year is None or resource.year > self.year_to):
             return False
         return resource.id not in self.exclude_ids
+
+
+class FilterIndex:
+    """Per field, the rows of the resources holding each value: filters become array operations.
+
+    Built once per loaded snapshot (`FilterIndex(snapshot.resources)`); the values are the ones `accepts` compares.
+
+    Example:
+        index = FilterIndex(resources)
+        mask = SearchFilters.parse(country=["DE"]).mask(resources, index)
+    """
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self.size = len(resources)
+        self.rows_by_id = {resource.id: row for row, resource in enumerate(resources)}
+        self.has_year = np.array([resource.year is not None for resource in resources], dtype=bool)
+        self.years = np.array([resource.year or 0 for resource in resources], dtype=np.int64)
+        self._rows: dict[str, dict[str, list[int]]] = {name: {} for name in
+                                                       ("domain", "barrier", "lever", "type", "country", "city", "language")}
+        for row, resource in enumerate(resources):
+            values = {
+                "domain": resource.tag_keys("domains"), "barrier": resource.tag_keys("barriers"),
+                "lever": resource.tag_keys("levers"), "type": [resource.type], "country": [resource.country],
+                "city": [fold(resource.city)] if resource.city else [], "language": [resource.language],
+            }
+            for name, field_values in values.items():
+                for value in set(field_values):
+                    if value is not None:
+                        self._rows[name].setdefault(value, []).append(row)
+
+    def any_of(self, name: str, values: tuple[str, ...]) -> np.ndarray:
+        """Rows holding at least one of `values` in field `name`."""
+        hit = np.zeros(self.size, dtype=bool)
+        for value in values:
+            hit[self._rows[name].get(value, [])] = True
+        return hit
 
 
 def _values(values: list[str] | None) -> list[str]:

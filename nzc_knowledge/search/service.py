@@ -18,7 +18,7 @@ import numpy as np
 from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
-from nzc_knowledge.search.filters import SearchFilters
+from nzc_knowledge.search.filters import FilterIndex, SearchFilters
 from nzc_knowledge.search.query import AnalysedQuery, SpellingCorrector, analyse_query
 from nzc_knowledge.search.snippets import make_snippet
 from nzc_knowledge.text.analysis import lexical_terms
@@ -104,6 +104,7 @@ class SearchService:
         self.multilingual_encoder = multilingual_encoder if snapshot.multilingual is not None else None
         self.ranking = ranking or RankingSettings()
         self.corrector = SpellingCorrector(snapshot.vocabulary)
+        self.filter_index = FilterIndex(snapshot.resources)
         languages = {resource.language for resource in snapshot.resources if resource.language}
         self.index_languages = tuple(sorted(languages))
 
@@ -116,7 +117,7 @@ class SearchService:
     # ---- retrieval -------------------------------------------------------------------------------------
     def allowed_chunks(self, filters: SearchFilters) -> tuple[np.ndarray, np.ndarray | None]:
         """(resource mask, allowed chunk rows or None when everything is allowed)."""
-        mask = filters.mask(self.snapshot.resources)
+        mask = filters.mask(self.snapshot.resources, self.filter_index)
         if mask.all():
             return mask, None
         return mask, np.flatnonzero(mask[self.snapshot.chunk_resource]).astype(np.int64)
