@@ -254,7 +254,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     ranking = _ranking_grid(ranking_values)[0]
     service = open_search_service(snapshot, None, ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
-    kind_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
+    group_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}
     per_kind: dict[str, dict[str, dict[str, float]]] = {}  # kind -> mode -> metric -> value
     evaluations = {}
@@ -262,7 +262,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
         run, _ = run_queries(service, query_set, mode, limit, progress)  # type: ignore[arg-type]
         write_run(runs_dir / f"{report_name}-{mode}{_ranking_suffix(ranking)}.trec", run, tag=f"nzc-{mode}")
         evaluations[mode] = evaluate(qrels, run)
-        groups = group_means(evaluations[mode], kind_of)
+        groups = group_means(evaluations[mode], group_of)
         results[mode] = dict(evaluations[mode].aggregate) | {"by_kind": groups}
         for kind, values in groups.items():
             per_kind.setdefault(kind, {})[mode] = values

@@ -23,6 +23,9 @@ def fold(text: str) -> str:
     return " ".join(stripped.replace("ø", "o").replace("ł", "l").replace("ß", "ss").replace("æ", "ae").split())
 
 
+VALUE_FIELDS = ("domain", "barrier", "lever", "type", "country", "city", "language")  # OR within, AND across
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """Validated filters; empty tuples mean 'no constraint'."""
@@ -82,8 +85,8 @@ class SearchFilters:
         if index is None:
             return np.fromiter((self.accepts(resource) for resource in resources), dtype=bool, count=len(resources))
         keep = np.ones(index.size, dtype=bool)
-        for name, wanted in self._field_values():
-            if wanted:
+        for name in VALUE_FIELDS:
+            if wanted := getattr(self, name):
                 keep &= index.any_of(name, wanted)
         if self.year_from is not None or self.year_to is not None:
             keep &= index.has_year  # a resource without a year fails any year bound, as in `accepts`
@@ -96,22 +99,10 @@ class SearchFilters:
                 keep[row] = False
         return keep
 
-    def _field_values(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        return (("domain", self.domain), ("barrier", self.barrier), ("lever", self.lever), ("type", self.type),
-                ("country", self.country), ("city", self.city), ("language", self.language))
-
     def accepts(self, resource: Resource) -> bool:
-        checks = (
-            (self.domain, lambda: set(resource.tag_keys("domains"))),
-            (self.barrier, lambda: set(resource.tag_keys("barriers"))),
-            (self.lever, lambda: set(resource.tag_keys("levers"))),
-            (self.type, lambda: {resource.type}),
-            (self.country, lambda: {resource.country}),
-            (self.city, lambda: {fold(resource.city)} if resource.city else set()),
-            (self.language, lambda: {resource.language}),
-        )
-        for wanted, actual in checks:
-            if wanted and not set(wanted) & actual():
+        held = field_values(resource)
+        for name in VALUE_FIELDS:
+            if (wanted := getattr(self, name)) and not set(wanted) & held[name]:
                 return False
         if self.year_from is not None and (resource.year is None or resource.year < self.year_from):
             return False
@@ -120,10 +111,20 @@ class SearchFilters:
         return resource.id not in self.exclude_ids
 
 
+def field_values(resource: Resource) -> dict[str, set[str]]:
+    """The values of each filter field that a resource holds, as filters compare them (city folded)."""
+    values = {
+        "domain": resource.tag_keys("domains"), "barrier": resource.tag_keys("barriers"),
+        "lever": resource.tag_keys("levers"), "type": [resource.type], "country": [resource.country],
+        "city": [fold(resource.city)] if resource.city else [], "language": [resource.language],
+    }
+    return {name: {value for value in held if value is not None} for name, held in values.items()}
+
+
 class FilterIndex:
     """Per field, the rows of the resources holding each value: filters become array operations.
 
-    Built once per loaded snapshot (`FilterIndex(snapshot.resources)`); the values are the ones `accepts` compares.
+    Built once per loaded snapshot (`FilterIndex(snapshot.resources)`) from the same `field_values` as `accepts`.
 
     Example:
         index = FilterIndex(resources)
@@ -135,18 +136,11 @@ class FilterIndex:
         self.rows_by_id = {resource.id: row for row, resource in enumerate(resources)}
         self.has_year = np.array([resource.year is not None for resource in resources], dtype=bool)
         self.years = np.array([resource.year or 0 for resource in resources], dtype=np.int64)
-        self._rows: dict[str, dict[str, list[int]]] = {name: {} for name in
-                                                       ("domain", "barrier", "lever", "type", "country", "city", "language")}
+        self._rows: dict[str, dict[str, list[int]]] = {name: {} for name in VALUE_FIELDS}
         for row, resource in enumerate(resources):
-            values = {
-                "domain": resource.tag_keys("domains"), "barrier": resource.tag_keys("barriers"),
-                "lever": resource.tag_keys("levers"), "type": [resource.type], "country": [resource.country],
-                "city": [fold(resource.city)] if resource.city else [], "language": [resource.language],
-            }
-            for name, field_values in values.items():
-                for value in set(field_values):
-                    if value is not None:
-                        self._rows[name].setdefault(value, []).append(row)
+            for name, held in field_values(resource).items():
+                for value in held:
+                    self._rows[name].setdefault(value, []).append(row)
 
     def any_of(self, name: str, values: tuple[str, ...]) -> np.ndarray:
         """Rows holding at least one of `values` in field `name`."""
