@@ -77,7 +77,10 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
     rate = report.chunk_count / report.seconds if report.seconds else 0.0
-    click.echo(f"snapshot {report.snapshot_id} is now current in {index_dir}")
+    if report.outcome == "unchanged":
+        click.echo(f"nothing changed since snapshot {report.snapshot_id} in {index_dir}; no snapshot published")
+    else:
+        click.echo(f"snapshot {report.snapshot_id} is now current in {index_dir}")
     for note in report.notes:
         click.echo(note)
     click.echo(f"ingested {len(report.ingested)} new or changed files, {len(report.unchanged)} unchanged, "
@@ -201,11 +204,14 @@ def snapshots() -> None:
 @snapshots.command("list")
 @index_dir_option
 def snapshots_list(index_dir: Path) -> None:
-    """Snapshots, newest first; * marks the current one."""
+    """Snapshots, newest first; * marks the current one, ! a damaged one (it cannot be rolled back to)."""
     from nzc_knowledge.index.store import SnapshotStore
 
     for row in SnapshotStore(index_dir).list():
-        mark = "*" if row["current"] else " "
+        mark = "*" if row["current"] else "!" if row["problem"] else " "
+        if row["problem"]:
+            click.echo(f"{mark} {row['snapshot_id']}  damaged: {row['problem']}")
+            continue
         click.echo(f"{mark} {row['snapshot_id']}  {row['created_at']}  {row['resources']} resources, {row['chunks']} chunks")
 
 
@@ -214,11 +220,14 @@ def snapshots_list(index_dir: Path) -> None:
 @index_dir_option
 @user_errors
 def snapshots_rollback(snapshot_id: str | None, index_dir: Path) -> None:
-    """Make SNAPSHOT_ID (default: the previous snapshot) current."""
+    """Make SNAPSHOT_ID (default: the previous snapshot) current; refused while a build runs or if it is damaged.
+
+    A server on the same index switches at its next request.
+    """
     from nzc_knowledge.index.store import SnapshotStore
 
     chosen = SnapshotStore(index_dir).rollback(snapshot_id)
-    click.echo(f"snapshot {chosen} is now current")
+    click.echo(f"snapshot {chosen} is now current in {index_dir}")
 
 
 @main.group()

@@ -129,6 +129,7 @@ class IngestReport:
     embedded_chunks: int = 0  # chunks encoded by this run (the rest were reused)
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    outcome: str = "published"  # or "unchanged": the content matched the current snapshot, nothing was written
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,6 +2,10 @@
 
 Why a holder: a request takes the engine reference once and uses it to the end, so a search that started
 on the old snapshot finishes on it while new requests already see the new one; nothing is restarted.
+
+A snapshot that fails to load is remembered with its reason (shown by /health as "degraded") and not
+retried until CURRENT changes again, so a broken pointer costs one failed load, not one per request;
+the last good snapshot keeps serving meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, shared_encoder
 from nzc_knowledge.errors import NoSnapshot
 from nzc_knowledge.index.snapshot import Snapshot
-from nzc_knowledge.index.store import CURRENT, SnapshotStore
+from nzc_knowledge.index.store import CURRENT, BrokenSnapshot, SnapshotStore, UnreadablePointer
 from nzc_knowledge.search.service import SearchService, open_search_service
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,14 @@ class Engine:
             return self._lazy[name]
 
 
+@dataclass(frozen=True)
+class LoadFailure:
+    """Why the snapshot CURRENT names is not the one serving (no index paths: /health shows it)."""
+
+    snapshot_id: str | None
+    reason: str
+
+
 class EngineHolder:
     """Loads the current snapshot and reloads it when the CURRENT pointer changes."""
 
@@ -45,6 +57,7 @@ class EngineHolder:
         self.store = SnapshotStore(index_dir)
         self._encoder = encoder
         self._engine: Engine | None = None
+        self._failure: LoadFailure | None = None
         self._pointer_stamp: tuple[float, int] | None = None
         self._reload_lock = threading.Lock()
 
@@ -54,47 +67,102 @@ class EngineHolder:
             self._encoder = shared_encoder(DEFAULT_ENCODER)
         return self._encoder
 
-    def load(self) -> Engine | None:
-        """Load the current snapshot now (start-up, after a reindex or rollback); keep the old one on failure."""
-        with self._reload_lock:
-            stamp = self._stamp()
-            snapshot_id = self.store.current_id()
-            if snapshot_id is None:
-                self._pointer_stamp = stamp
-                return self._engine
-            if self._engine is not None and self._engine.snapshot.id == snapshot_id:
-                self._pointer_stamp = stamp
-                return self._engine
-            try:
-                snapshot = Snapshot.load(self.store.path(snapshot_id))
-                search = open_search_service(snapshot, self.encoder)
-                search.warm_up()
-            except Exception:
-                logger.exception("could not load snapshot %s; still serving the previous one", snapshot_id)
-                return self._engine
-            self._engine = Engine(snapshot=snapshot, search=search)
-            self._pointer_stamp = stamp
-            logger.info("serving snapshot %s", snapshot_id)
-            return self._engine
-
-    def current(self) -> Engine:
-        """The engine to use for one request; reloads first if CURRENT was switched by another process."""
-        if self._stamp() != self._pointer_stamp:
-            self.load()
-        if self._engine is None:
-            raise NoSnapshot(
-                f"no index snapshot is available in {self.store.index_dir}; build one with "
-                f"`nzc ingest SOURCE_DIR --index-dir {self.store.index_dir}`"
-            )
-        return self._engine
-
     @property
     def loaded(self) -> Engine | None:
         return self._engine
 
+    @property
+    def failure(self) -> LoadFailure | None:
+        """The last failed load, while CURRENT still names what failed; None when CURRENT is serving."""
+        return self._failure
+
+    def load(self) -> Engine | None:
+        """Load the current snapshot now (start-up, after a reindex); on failure keep the old one and remember why."""
+        with self._reload_lock:
+            return self._load_locked()
+
+    def current(self) -> Engine:
+        """The engine to use for one request; reloads first if CURRENT was switched by another process."""
+        if self._stamp() != self._pointer_stamp:
+            with self._reload_lock:
+                if self._stamp() != self._pointer_stamp:  # another request may have reloaded meanwhile
+                    self._load_locked()
+        if self._engine is None:
+            raise NoSnapshot(
+                "no index snapshot is being served; build one with `nzc ingest SOURCE_DIR` or start a reindex "
+                "with POST /admin/reindex"
+            )
+        return self._engine
+
+    def rollback(self, snapshot_id: str | None) -> str:
+        """Switch to an older snapshot only once it has loaded here; a snapshot that does not load stays unserved."""
+        prepared: dict[str, Engine] = {}
+
+        def load_first(chosen: str) -> None:
+            if self._engine is not None and self._engine.snapshot.id == chosen:
+                prepared["engine"] = self._engine
+                return
+            try:
+                prepared["engine"] = self._open(chosen)
+            except Exception as error:
+                logger.warning("rollback to %s refused: it does not load (%s)", chosen, self._reason(error))
+                raise BrokenSnapshot(f"snapshot {chosen} cannot be served: {self._reason(error)}; choose another one") from None
+
+        with self._reload_lock:
+            chosen = self.store.rollback(snapshot_id, before_switch=load_first)
+            self._engine = prepared["engine"]
+            self._failure = None
+            self._pointer_stamp = self._stamp()
+        logger.info("serving snapshot %s after a rollback", chosen)
+        return chosen
+
+    def _load_locked(self) -> Engine | None:
+        stamp = self._stamp()
+        self._pointer_stamp = stamp  # whatever happens below, retry only when CURRENT changes again
+        try:
+            snapshot_id = self.store.read_pointer()
+        except UnreadablePointer as error:
+            self._remember(LoadFailure(None, error.message))
+            return self._engine
+        if snapshot_id is None:
+            self._failure = None
+            return self._engine
+        if self._engine is not None and self._engine.snapshot.id == snapshot_id:
+            self._failure = None
+            return self._engine
+        try:
+            self._engine = self._open(snapshot_id)
+        except Exception as error:  # a damaged snapshot must not take the service down: keep the previous one
+            logger.exception("could not load snapshot %s; still serving %s", snapshot_id,
+                             self._engine.snapshot.id if self._engine else "nothing")
+            self._remember(LoadFailure(snapshot_id, self._reason(error)))
+            return self._engine
+        self._failure = None
+        logger.info("serving snapshot %s", snapshot_id)
+        return self._engine
+
+    def _open(self, snapshot_id: str) -> Engine:
+        snapshot = Snapshot.load(self.store.path(snapshot_id))
+        search = open_search_service(snapshot, self.encoder)
+        search.warm_up()
+        return Engine(snapshot=snapshot, search=search)
+
+    def _remember(self, failure: LoadFailure) -> None:
+        if failure != self._failure:
+            logger.warning("snapshot %s not served: %s", failure.snapshot_id or "(none)", failure.reason)
+        self._failure = failure
+
+    def _reason(self, error: BaseException) -> str:
+        """The error without server paths (it is shown on /health)."""
+        text = f"{type(error).__name__}: {error}"
+        for folder in {str(self.store.index_dir.resolve()), str(self.store.index_dir)}:
+            if folder not in (".", ""):
+                text = text.replace(folder + "/", "").replace(folder, "<index>")
+        return text
+
     def _stamp(self) -> tuple[float, int] | None:
         try:
             stat = (self.store.index_dir / CURRENT).stat()
-        except FileNotFoundError:
+        except OSError:  # missing, or the folder cannot be searched: treated as "no pointer", never a 500
             return None
         return (stat.st_mtime, stat.st_ino)

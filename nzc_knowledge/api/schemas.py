@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from nzc_knowledge.index.store import SNAPSHOT_ID_PATTERN
+
 
 class ResourceFacts(BaseModel):
     """The manifest fields every view of a resource carries."""
@@ -82,9 +84,12 @@ class TaxonomyResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok", "no_index"]
-    snapshot_id: str | None
+    status: Literal["ok", "degraded", "no_index"] = Field(
+        description="degraded: CURRENT names a snapshot that could not be loaded; the previous one still serves"
+    )
+    snapshot_id: str | None = Field(description="The snapshot serving requests")
     manifest: dict[str, Any] | None
+    load_failure: LoadFailureOut | None = Field(None, description="Why the snapshot CURRENT names is not serving")
 
 
 class JobAccepted(BaseModel):
@@ -93,7 +98,7 @@ class JobAccepted(BaseModel):
 
 class JobStatus(BaseModel):
     job_id: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     progress: dict[str, Any]
     report: dict[str, Any] | None
 
@@ -104,10 +109,14 @@ class SnapshotRow(BaseModel):
     resources: int | None
     chunks: int | None
     current: bool
+    problem: str | None = Field(None, description="Why this snapshot cannot be served (damaged), else null")
 
 
 class RollbackRequest(BaseModel):
-    snapshot_id: str | None = None
+    snapshot_id: str | None = Field(
+        None, pattern=SNAPSHOT_ID_PATTERN, max_length=128,
+        description="An id from GET /admin/snapshots; omitted: the newest sound snapshot older than the current one",
+    )
 
 
 class UploadAccepted(BaseModel):
@@ -118,3 +127,13 @@ class UploadAccepted(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+
+
+class LoadFailureOut(BaseModel):
+    """A snapshot that CURRENT names but that could not be loaded (not retried until CURRENT changes)."""
+
+    snapshot_id: str | None = Field(description="The snapshot that failed, or null when CURRENT itself is unreadable")
+    reason: str
+
+
+HealthResponse.model_rebuild()

@@ -83,7 +83,10 @@ class Snapshot:
             self.multilingual.save(folder / MULTILINGUAL)
         self.lexical.save(folder)
         manifest = dict(self.manifest, format_version=FORMAT_VERSION, extras=sorted(self.extras))
-        manifest["files"] = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}
+        # Every file with its size (sub-folders too), so a truncated or missing file is caught before serving.
+        manifest["files"] = {
+            path.relative_to(folder).as_posix(): path.stat().st_size for path in sorted(folder.rglob("*")) if path.is_file()
+        }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
     @classmethod

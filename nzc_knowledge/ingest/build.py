@@ -36,11 +36,17 @@ def build_snapshot(
     full: bool = False,
     multilingual: str | Encoder | None = DEFAULT_MULTILINGUAL_ENCODER,
 ) -> IngestReport:
-    """Ingest `source_dir` into a new snapshot under `index_dir` and make it current (incremental unless `full`)."""
+    """Ingest `source_dir` into a new snapshot under `index_dir` and make it current (incremental unless `full`).
+
+    Publishes nothing (report outcome "unchanged") when the content matches the current snapshot; `Conflict` when
+    another build or a rollback holds the index.
+    """
     settings = settings or IngestSettings()
     settings.keep_snapshots = keep_snapshots
     extensions = default_extensions(Path(source_dir)) if with_cities else {}
     multilingual_encoder = load_encoder(multilingual) if isinstance(multilingual, str) else multilingual
     pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions,
                               multilingual_encoder=multilingual_encoder)
-    return pipeline.run(Path(source_dir), SnapshotStore(Path(index_dir)), progress=progress, full=full)
+    store = SnapshotStore(Path(index_dir))
+    with store.exclusive():  # from reading the current snapshot to publishing: no rollback in between
+        return pipeline.run(Path(source_dir), store, progress=progress, full=full)

@@ -222,6 +222,10 @@ class IngestPipeline:
         previous = None if full else self._reusable_snapshot(store, report)
         if full:
             report.notes.append("full rebuild: requested")
+        keys = {source.relative: file_key(source) for source in sources}
+        fingerprint = source_fingerprint(keys, {}, self.settings_record())
+        if previous is not None and self._same_content(previous, fingerprint):
+            return self._unchanged(previous, report, started)
         reuse = _reusable_files(previous, sources) if previous else {}
         resources, chunks, vectors, multilingual = self._extract_and_chunk(sources, report, notify, reuse)
         if not resources:
@@ -229,8 +233,6 @@ class IngestPipeline:
         if previous is not None:
             current_files = {source.relative for source in sources}
             report.removed = sorted(set(previous.manifest.get("source_keys", {})) - current_files)
-        keys = {source.relative: file_key(source) for source in sources}
-        fingerprint = source_fingerprint(keys, {}, self.settings_record())
         return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors, multilingual)
 
     def _reusable_snapshot(self, store: SnapshotStore, report: IngestReport) -> Snapshot | None:
@@ -254,6 +256,29 @@ class IngestPipeline:
             return None
         report.notes.append(f"incremental: unchanged files reuse snapshot {snapshot_id}")
         return previous
+
+    def _same_content(self, previous: Snapshot, fingerprint: str) -> bool:
+        """Whether a build would reproduce `previous`: same files, manifest entries, settings and extensions.
+
+        Why: publishing an identical snapshot would push real rollback targets out of the retained ones.
+        """
+        if previous.manifest.get("source_fingerprint") != fingerprint:
+            return False
+        if sorted(self.extensions) != sorted(previous.extras):
+            return False
+        # Extensions read inputs outside the fingerprint (e.g. the city registry): recompute and compare.
+        fresh = {name: json.loads(json.dumps(extension(previous.resources), ensure_ascii=False))
+                 for name, extension in self.extensions.items()}
+        return fresh == previous.extras
+
+    def _unchanged(self, previous: Snapshot, report: IngestReport, started: float) -> IngestReport:
+        report.outcome = "unchanged"
+        report.snapshot_id = previous.id
+        report.unchanged = sorted(previous.manifest.get("source_keys", {}))
+        report.chunk_count = len(previous.chunks)
+        report.notes.append(f"unchanged: content and settings match snapshot {previous.id}; nothing published")
+        report.seconds = time.perf_counter() - started
+        return report
 
     def run_documents(
         self,

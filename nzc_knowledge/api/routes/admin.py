@@ -10,7 +10,7 @@ import json
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 
 from nzc_knowledge.api.deps import AdminDep, HolderDep, SettingsDep
-from nzc_knowledge.api.schemas import JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
+from nzc_knowledge.api.schemas import ErrorResponse, JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
 from nzc_knowledge.errors import InvalidParameter, NotFound
 from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, PayloadTooLarge, store_upload
 
@@ -23,11 +23,22 @@ def _audit(request: Request, who: str, action: str, **details: object) -> None:
     audit.info("who=%s client=%s action=%s %s", who, client, action, " ".join(f"{k}={v}" for k, v in details.items()))
 
 
-@router.post("/reindex", status_code=202, response_model=JobAccepted, summary="Start a background reindex")
+@router.post(
+    "/reindex",
+    status_code=202,
+    response_model=JobAccepted,
+    summary="Start a background reindex",
+    description="While a reindex is still queued, another request returns that queued job's id. A reindex that "
+                "finds nothing changed since the serving snapshot publishes nothing (report outcome `unchanged`).",
+)
 def reindex(request: Request, who: AdminDep) -> JobAccepted:
     job = request.app.state.jobs.submit_reindex()
     _audit(request, who, "reindex", job_id=job.job_id)
     return JobAccepted(job_id=job.job_id)
+
+
+def _job_status(job) -> JobStatus:
+    return JobStatus(job_id=job.job_id, status=job.status, progress=job.progress, report=job.report)  # type: ignore[arg-type]
 
 
 @router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status, progress and report of a job")
@@ -35,18 +46,41 @@ def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], wh
     job = request.app.state.jobs.get(job_id)
     if job is None:
         raise NotFound(f"no job {job_id!r} (jobs are kept in memory until the server restarts)")
-    return JobStatus(job_id=job.job_id, status=job.status, progress=job.progress, report=job.report)  # type: ignore[arg-type]
+    return _job_status(job)
 
 
-@router.get("/snapshots", response_model=list[SnapshotRow], summary="Snapshots, newest first")
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=JobStatus,
+    summary="Cancel a reindex job",
+    description="A queued job never starts; a running one stops at its next progress checkpoint (its status "
+                "turns `cancelled` then) and the previous snapshot keeps serving. A job that already succeeded "
+                "answers 409: roll back instead.",
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+def cancel_job(request: Request, job_id: Annotated[str, Path(max_length=64)], who: AdminDep) -> JobStatus:
+    job = request.app.state.jobs.cancel(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r} (jobs are kept in memory until the server restarts)")
+    _audit(request, who, "cancel", job_id=job_id, status=job.status)
+    return _job_status(job)
+
+
+@router.get("/snapshots", response_model=list[SnapshotRow], summary="Snapshots, newest first (damaged ones with their problem)")
 def snapshots(holder: HolderDep, who: AdminDep) -> list[SnapshotRow]:
     return [SnapshotRow(**row) for row in holder.store.list()]
 
 
-@router.post("/rollback", response_model=SnapshotRow, summary="Serve an older snapshot (default: the previous one)")
+@router.post(
+    "/rollback",
+    response_model=SnapshotRow,
+    summary="Serve an older snapshot (default: the previous one)",
+    description="The snapshot is loaded before CURRENT is switched: an unknown id answers 404; a damaged "
+                "snapshot, or a build running on the index, answers 409 and the serving snapshot stays.",
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
 def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackRequest | None = None) -> SnapshotRow:
-    snapshot_id = holder.store.rollback(body.snapshot_id if body else None)
-    holder.load()
+    snapshot_id = holder.rollback(body.snapshot_id if body else None)
     _audit(request, who, "rollback", snapshot_id=snapshot_id)
     return SnapshotRow(**next(row for row in holder.store.list() if row["snapshot_id"] == snapshot_id))
 
