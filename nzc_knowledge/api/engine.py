@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, shared_encoder
-from nzc_knowledge.errors import NoSnapshot
+from nzc_knowledge.errors import NoSnapshot, NZCError
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import CURRENT, BrokenSnapshot, SnapshotStore, UnreadablePointer
 from nzc_knowledge.search.service import SearchService, open_search_service
@@ -133,8 +133,9 @@ class EngineHolder:
         try:
             self._engine = self._open(snapshot_id)
         except Exception as error:  # a damaged snapshot must not take the service down: keep the previous one
-            logger.exception("could not load snapshot %s; still serving %s", snapshot_id,
-                             self._engine.snapshot.id if self._engine else "nothing")
+            logger.error("could not load snapshot %s; still serving %s", snapshot_id,
+                         self._engine.snapshot.id if self._engine else "nothing",
+                         exc_info=not isinstance(error, NZCError))  # a known damage needs no traceback
             self._remember(LoadFailure(snapshot_id, self._reason(error)))
             return self._engine
         self._failure = None
@@ -142,6 +143,7 @@ class EngineHolder:
         return self._engine
 
     def _open(self, snapshot_id: str) -> Engine:
+        self.store.verify(snapshot_id)  # cheap: a truncated or missing file is named before loading fails on it
         snapshot = Snapshot.load(self.store.path(snapshot_id))
         search = open_search_service(snapshot, self.encoder)
         search.warm_up()
@@ -154,7 +156,7 @@ class EngineHolder:
 
     def _reason(self, error: BaseException) -> str:
         """The error without server paths (it is shown on /health)."""
-        text = f"{type(error).__name__}: {error}"
+        text = error.message if isinstance(error, NZCError) else f"{type(error).__name__}: {error}"
         for folder in {str(self.store.index_dir.resolve()), str(self.store.index_dir)}:
             if folder not in (".", ""):
                 text = text.replace(folder + "/", "").replace(folder, "<index>")
