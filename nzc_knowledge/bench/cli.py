@@ -179,9 +179,25 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
                 default=Path("ingest"))
 @click.option("--workers", type=click.IntRange(1, 32), default=3, show_default=True,
               help="Threads searching without pause during the reindex")
+@click.option("--clients", type=click.IntRange(1, 200), default=None,
+              help="Instead: this many concurrent clients against `nzc serve` in a child process on a copy of "
+                   "--index-dir, through a reindex and its swap")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --clients: the index to copy [default: $NZC_INDEX_DIR or indexes/]")
+@click.option("--time-limit", type=click.FloatRange(10, 3600), default=600.0, show_default=True,
+              help="With --clients: seconds after which every client stops, build finished or not")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON (no progress lines on stderr)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
-def reindex_bench(source_dir: Path, workers: int, out: Path | None) -> None:
+def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir: Path | None, time_limit: float,
+                  as_json: bool, out: Path | None) -> None:
     """Full vs incremental build of a copy of SOURCE_DIR, and failed searches during a reindex + swap."""
+    from nzc_knowledge.bench.reindex import clients_under_reindex
     from nzc_knowledge.bench.reindex import reindex_bench as measure
 
-    _write(out, measure(source_dir, workers))
+    if clients is None:
+        _write(out, measure(source_dir, workers))
+        return
+    index_dir = index_dir or load_settings().index_dir
+    if not as_json:
+        click.echo(f"{clients} clients against a copy of {index_dir}; up to {time_limit:.0f} s", err=True)
+    _write(out, clients_under_reindex(source_dir, index_dir, clients, time_limit_s=time_limit))

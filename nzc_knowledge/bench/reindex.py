@@ -1,29 +1,42 @@
 """`nzc bench reindex`: what a curator's reindex costs and whether the portal notices it.
 
-Three measurements on a temporary copy of a content folder:
+Measurements on a temporary copy of a content folder:
 1. a full build, then an incremental one after changing one file (the ratio is what incremental saves);
 2. a reindex through `POST /admin/reindex` on a live server while worker threads search without pause,
-   counting the requests that did not answer 200 (the target is none) and their latency around the swap.
+   counting the requests that did not answer 200 (the target is none) and their latency around the swap;
+3. with `--clients N`: N concurrent clients against `nzc serve` in a child process on a copy of an existing
+   index, before, during and after a reindex and its swap: failed requests (target: none) and p50/p99
+   during the build and outside it.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from nzc_knowledge.bench.server import live_server
+from nzc_knowledge.bench.server import free_port, live_server
 from nzc_knowledge.encoders import load_encoder
+from nzc_knowledge.errors import NoSnapshot
+from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.build import build_snapshot
 from nzc_knowledge.settings import Settings
 
 LOAD_QUERIES = ("district heating financing", "low-emission zone", "Wärmeplanung", "citizen assembly", "green roofs")
+REQUEST_TIMEOUT_S = 60.0
 
 
 def _touch(source: Path, round_number: int) -> str:
@@ -111,4 +124,161 @@ def reindex_bench(source_dir: Path, workers: int = 3) -> dict[str, Any]:
         "incremental_after_one_changed_file": incremental | {"changed_file": changed},
         "incremental_to_full_time_ratio": round(incremental["seconds"] / full["seconds"], 3),
         "reindex_and_swap_under_load": swap,
+    }
+
+
+# -- many clients against a server in its own process ----------------------------------------------------------
+
+CLIENT_QUERIES = LOAD_QUERIES + (
+    "energy community", "deep renovation of social housing", "urban heat island trees", "port shore power",
+    "green public procurement", "emissions inventory data gaps", "bike lanes", "comunità energetiche finanziamento",
+)
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class _Sample:
+    started: float
+    seconds: float
+    status: int  # 0: no HTTP answer (timeout, dropped connection)
+
+
+def _copy_current_snapshot(index_dir: Path, target: Path) -> str:
+    """Copy only the serving snapshot and the pointer (the bench must not touch the real index)."""
+    store = SnapshotStore(index_dir)
+    snapshot_id = store.current_id()
+    if snapshot_id is None:
+        raise NoSnapshot(f"no snapshot to copy in {index_dir}: build one with `nzc ingest --index-dir {index_dir}`")
+    shutil.copytree(store.path(snapshot_id), target / "snapshots" / snapshot_id)
+    (target / "CURRENT").write_text(snapshot_id + "\n", encoding="utf-8")
+    return snapshot_id
+
+
+@contextmanager
+def _server_process(index: Path, source: Path, token: str, log_path: Path, start_timeout: float) -> Iterator[str]:
+    """`nzc serve` on 127.0.0.1:<free port> in a child process; yields its base URL, stops it afterwards."""
+    port = free_port()
+    environment = dict(os.environ, NZC_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    command = [sys.executable, "-m", "nzc_knowledge.cli", "serve", "--host", LOOPBACK, "--port", str(port),
+               "--index-dir", str(index), "--source-dir", str(source)]
+    base_url = f"http://{LOOPBACK}:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s")
+                time.sleep(0.5)
+            yield base_url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def _client_loop(base_url: str, number: int, stop: threading.Event, deadline: float, max_requests: int,
+                 samples: list[_Sample], failures: list[str]) -> None:
+    """One client: searches one after another until told to stop, the deadline, or `max_requests`."""
+    with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
+        for turn in range(number, number + max_requests):
+            if stop.is_set() or time.monotonic() > deadline:
+                return
+            started = time.monotonic()
+            try:
+                status = client.get("/search", params={"q": CLIENT_QUERIES[turn % len(CLIENT_QUERIES)]}).status_code
+            except httpx.HTTPError as error:  # a dropped connection or a timeout is a failed request too
+                status = 0
+                failures.append(repr(error))
+            samples.append(_Sample(started, time.monotonic() - started, status))
+            if status != 200 and status != 0:
+                failures.append(f"HTTP {status}")
+
+
+def _latency(samples: list[_Sample]) -> dict[str, Any]:
+    if not samples:
+        return {"requests": 0}
+    import numpy as np
+
+    milliseconds = np.asarray([sample.seconds for sample in samples]) * 1000
+    return {"requests": len(samples), "failed": sum(1 for sample in samples if sample.status != 200),
+            "p50_ms": round(float(np.percentile(milliseconds, 50)), 1),
+            "p99_ms": round(float(np.percentile(milliseconds, 99)), 1),
+            "max_ms": round(float(milliseconds.max()), 1)}
+
+
+def clients_under_reindex(source_dir: Path, index_dir: Path, clients: int = 50, baseline_s: float = 15.0,
+                          after_s: float = 15.0, time_limit_s: float = 600.0, max_requests: int = 5000,
+                          start_timeout_s: float = 300.0) -> dict[str, Any]:
+    """`clients` threads search a server process (copy of `index_dir`) before, during and after a reindex + swap.
+
+    One file of a copy of `source_dir` is changed first, so the reindex has something to publish. Every
+    request loop is bounded by `max_requests` per client and by `time_limit_s` for the whole measurement.
+    """
+    token = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory(prefix="nzc-bench-clients-") as folder:
+        source, index = Path(folder) / "source", Path(folder) / "index"
+        shutil.copytree(source_dir, source)
+        index.mkdir()
+        before = _copy_current_snapshot(Path(index_dir), index)
+        changed = _touch(source, 1)
+        samples: list[_Sample] = []
+        failures: list[str] = []
+        stop = threading.Event()
+        started_server = time.monotonic()
+        with _server_process(index, source, token, Path(folder) / "server.log", start_timeout_s) as base_url:
+            startup_s = time.monotonic() - started_server
+            admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=REQUEST_TIMEOUT_S)
+            deadline = time.monotonic() + time_limit_s
+            threads = [threading.Thread(target=_client_loop, args=(base_url, n, stop, deadline, max_requests, samples, failures),
+                                        name=f"bench-client-{n}") for n in range(clients)]
+            for thread in threads:
+                thread.start()
+            time.sleep(baseline_s)
+            posted = time.monotonic()
+            accepted = admin.post("/admin/reindex")
+            accepted.raise_for_status()
+            job_id = accepted.json()["job_id"]
+            job: dict[str, Any] = {"status": "queued"}
+            while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+                time.sleep(0.25)
+                job = admin.get(f"/admin/jobs/{job_id}").json()
+            finished = time.monotonic()
+            time.sleep(max(0.0, min(after_s, deadline - time.monotonic())))
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=REQUEST_TIMEOUT_S + 5)
+            after = admin.get("/health").json().get("snapshot_id")
+            admin.close()
+    report = job.get("report") or {}
+    during = [sample for sample in samples if posted <= sample.started <= finished]
+    outside = [sample for sample in samples if sample.started < posted or sample.started > finished]
+    return {
+        "command": f"nzc bench reindex {source_dir} --clients {clients}",
+        "clients": clients,
+        "cpu_cores": os.cpu_count(),
+        "server": f"nzc serve on {LOOPBACK} in a child process (one uvicorn worker), copy of snapshot {before}",
+        "server_startup_s": round(startup_s, 1),
+        "changed_file": changed,
+        "job_status": job["status"],
+        "job_outcome": report.get("outcome"),
+        "build_s": round(finished - posted, 1),
+        "swapped": after != before and after == report.get("snapshot_id"),
+        "requests": len(samples),
+        "failed_requests": sum(1 for sample in samples if sample.status != 200),
+        "failure_examples": failures[:3],
+        "during_build": _latency(during),
+        "outside_build": _latency(outside),
+        "limits": {"baseline_s": baseline_s, "after_s": after_s, "time_limit_s": time_limit_s,
+                   "max_requests_per_client": max_requests, "request_timeout_s": REQUEST_TIMEOUT_S},
     }
