@@ -267,6 +267,8 @@ def clients_under_reindex(source_dir: Path, index_dir: Path, clients: int = 50, 
         "command": f"nzc bench reindex {source_dir} --clients {clients}",
         "clients": clients,
         "cpu_cores": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # other work on the machine shares the cores
+        "niceness": os.nice(0),
         "server": f"nzc serve on {LOOPBACK} in a child process (one uvicorn worker), copy of snapshot {before}",
         "server_startup_s": round(startup_s, 1),
         "changed_file": changed,
