@@ -10,9 +10,10 @@ import json
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 
 from nzc_knowledge.api.deps import AdminDep, HolderDep, SettingsDep
+from nzc_knowledge.api.openapi import ADMIN_ERRORS, errors
 from nzc_knowledge.api.schemas import JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
 from nzc_knowledge.errors import InvalidParameter, NotFound
-from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, PayloadTooLarge, store_upload
+from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, store_upload
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 audit = logging.getLogger("nzc.audit")
@@ -23,14 +24,16 @@ def _audit(request: Request, who: str, action: str, **details: object) -> None:
     audit.info("who=%s client=%s action=%s %s", who, client, action, " ".join(f"{k}={v}" for k, v in details.items()))
 
 
-@router.post("/reindex", status_code=202, response_model=JobAccepted, summary="Start a background reindex")
+@router.post("/reindex", status_code=202, response_model=JobAccepted, summary="Start a background reindex",
+             responses=errors(*ADMIN_ERRORS, 413))
 def reindex(request: Request, who: AdminDep) -> JobAccepted:
     job = request.app.state.jobs.submit_reindex()
     _audit(request, who, "reindex", job_id=job.job_id)
     return JobAccepted(job_id=job.job_id)
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status, progress and report of a job")
+@router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status, progress and report of a job",
+            responses=errors(*ADMIN_ERRORS, 422, e404="No such job (jobs are kept in memory until a restart)"))
 def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], who: AdminDep) -> JobStatus:
     job = request.app.state.jobs.get(job_id)
     if job is None:
@@ -38,12 +41,14 @@ def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], wh
     return JobStatus(job_id=job.job_id, status=job.status, progress=job.progress, report=job.report)  # type: ignore[arg-type]
 
 
-@router.get("/snapshots", response_model=list[SnapshotRow], summary="Snapshots, newest first")
+@router.get("/snapshots", response_model=list[SnapshotRow], summary="Snapshots, newest first",
+            responses=errors(*ADMIN_ERRORS))
 def snapshots(holder: HolderDep, who: AdminDep) -> list[SnapshotRow]:
     return [SnapshotRow(**row) for row in holder.store.list()]
 
 
-@router.post("/rollback", response_model=SnapshotRow, summary="Serve an older snapshot (default: the previous one)")
+@router.post("/rollback", response_model=SnapshotRow, summary="Serve an older snapshot (default: the previous one)",
+             responses=errors(*ADMIN_ERRORS, 413, 422, e404="No such snapshot, or no older one to roll back to"))
 def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackRequest | None = None) -> SnapshotRow:
     snapshot_id = holder.store.rollback(body.snapshot_id if body else None)
     holder.load()
@@ -51,7 +56,10 @@ def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackR
     return SnapshotRow(**next(row for row in holder.store.list() if row["snapshot_id"] == snapshot_id))
 
 
-@router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata")
+@router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata",
+             responses=errors(*ADMIN_ERRORS, 413, e400="The file is empty",
+                              e409="A file of that name exists and replace is false",
+                              e422="Unsupported file type or unusable name, invalid metadata"))
 def upload_resource(
     request: Request,
     settings: SettingsDep,
@@ -61,9 +69,7 @@ def upload_resource(
     replace: Annotated[bool, Form()] = False,
     reindex: Annotated[bool, Form(description="Start a reindex job once the file is stored")] = False,
 ) -> UploadAccepted:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + 1_000_000:
-        raise PayloadTooLarge(f"the request is larger than the limit of {settings.max_upload_bytes} bytes")
+    # Authentication and the body cap were checked by the middleware before any of the body was received.
     try:
         fields = json.loads(metadata)
     except json.JSONDecodeError as error:
