@@ -9,13 +9,15 @@ refused client never even sends its body.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
-from starlette.routing import Match, get_route_path
+from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nzc_knowledge.api.deps import AdminDenied, admin_caller
@@ -189,10 +191,21 @@ class RequestObserverMiddleware:
 def route_template(scope: Scope) -> str:
     """The matched route's path template (`/resources/{resource_id}`), also for requests refused before routing."""
     route = scope.get("route")
-    if route is None and scope.get("app") is not None:
-        for candidate in scope["app"].router.routes:
-            match, _ = candidate.matches(scope)
-            if match is not Match.NONE:
-                route = candidate
-                break
-    return getattr(route, "path", None) or "unmatched"
+    if getattr(route, "path", None):
+        return route.path
+    app = scope.get("app")
+    if app is not None:
+        path = get_route_path(scope)
+        for pattern, template in _documented_paths(app):
+            if pattern.match(path):
+                return template
+    return "unmatched"
+
+
+def _documented_paths(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """The OpenAPI paths as patterns, built once per app: requests refused by a middleware never reach the router."""
+    compiled = getattr(app.state, "documented_paths", None)
+    if compiled is None:
+        compiled = [(compile_path(template)[0], template) for template in app.openapi()["paths"]]
+        app.state.documented_paths = compiled
+    return compiled

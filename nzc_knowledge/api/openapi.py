@@ -19,7 +19,7 @@ from nzc_knowledge.settings import Settings
 from nzc_knowledge.taxonomy import TYPE_KEYS, keys_of
 
 DEFAULT_DESCRIPTIONS = {
-    400: "The request cannot be answered as sent",
+    400: "The body cannot be parsed (not UTF-8 / JSON / multipart as declared)",
     401: "No bearer token (send 'Authorization: Bearer <NZC_ADMIN_TOKEN>')",
     403: "Wrong token, or admin endpoints disabled because NZC_ADMIN_TOKEN is not set",
     404: "Not found",
@@ -60,11 +60,16 @@ def _country_codes() -> list[str]:
 class _CountryCodeSchema:
     """The registry's ISO 3166-1 codes as an enum, computed when the schema is built, not at import."""
 
+    def __init__(self, allow_empty: bool = False) -> None:
+        self.allow_empty = allow_empty
+
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        return {"type": "string", "enum": _country_codes()}
+        return {"type": "string", "enum": _country_codes() + ([""] if self.allow_empty else [])}
 
 
 CountryCode = Annotated[str, _CountryCodeSchema()]
+# A single optional country parameter reads an empty value as "no country" (`?country=`).
+OptionalCountryCode = Annotated[str, _CountryCodeSchema(allow_empty=True)]
 
 
 def install_openapi(app: FastAPI, settings: Settings) -> None:

@@ -48,7 +48,7 @@ def snapshots(holder: HolderDep, who: AdminDep) -> list[SnapshotRow]:
 
 
 @router.post("/rollback", response_model=SnapshotRow, summary="Serve an older snapshot (default: the previous one)",
-             responses=errors(*ADMIN_ERRORS, 413, 422, e404="No such snapshot, or no older one to roll back to"))
+             responses=errors(*ADMIN_ERRORS, 400, 413, 422, e404="No such snapshot, or no older one to roll back to"))
 def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackRequest | None = None) -> SnapshotRow:
     snapshot_id = holder.store.rollback(body.snapshot_id if body else None)
     holder.load()
@@ -57,7 +57,7 @@ def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackR
 
 
 @router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata",
-             responses=errors(*ADMIN_ERRORS, 413, e400="The file is empty",
+             responses=errors(*ADMIN_ERRORS, 413, e400="The file is empty, or the form cannot be parsed",
                               e409="A file of that name exists and replace is false",
                               e422="Unsupported file type or unusable name, invalid metadata"))
 def upload_resource(

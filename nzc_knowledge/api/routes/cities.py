@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from nzc_knowledge.api.deps import get_peer_service
-from nzc_knowledge.api.openapi import BarrierKey, CountryCode, DomainKey, LeverKey, errors
+from nzc_knowledge.api.openapi import BarrierKey, CountryCode, DomainKey, LeverKey, OptionalCountryCode, errors
 from nzc_knowledge.recommend.peers import MAX_LIMIT, PeerService
 from nzc_knowledge.recommend.twinning import MAX_CAPACITY, MAX_CITIES_PER_SIDE
 
@@ -190,7 +190,7 @@ def search_cities(
     q: Annotated[str, Query(description="Any spelling, or its beginning; empty lists the cities with content"),
                  WithJsonSchema({"type": "string", "maxLength": 200})] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    country: Annotated[CountryCode | None, Query(description="Only cities of this ISO-2 country")] = None,
+    country: Annotated[OptionalCountryCode | None, Query(description="Only cities of this ISO-2 country")] = None,
 ) -> dict[str, Any]:
     return service.search_cities(q, limit=limit, country=country)
 
@@ -210,7 +210,7 @@ def city_peers(
     exclude_country: Annotated[list[CountryCode] | None, Query(description="Peers must not be in these countries")] = None,
     prefer_similar_size: bool = True,
     prefer_nearby: bool = False,
-    city_country: Annotated[CountryCode | None, Query(description="ISO-2 country of the queried city, when ambiguous")] = None,
+    city_country: Annotated[OptionalCountryCode | None, Query(description="ISO-2 country of the queried city, when ambiguous")] = None,
 ) -> dict[str, Any]:
     return service.peers(
         city, limit=limit, domain=domain or [], barrier=barrier or [], lever=lever or [], country=country or [],
@@ -223,13 +223,13 @@ def city_peers(
 def city_profile(
     service: PeerServiceDep,
     city: CityPath,
-    country: Annotated[CountryCode | None, Query(description="ISO-2 country, when the name exists in several")] = None,
+    country: Annotated[OptionalCountryCode | None, Query(description="ISO-2 country, when the name exists in several")] = None,
 ) -> dict[str, Any]:
     return service.city(city, country)
 
 
 @router.post("/twinning", response_model=TwinningResponse, summary="Pair Pilot and Twin cities for the best total fit",
-             responses=errors(413, 503, e422="Empty lists, duplicates, a city on both sides, unknown or ambiguous names, "
+             responses=errors(400, 413, 503, e422="Empty lists, duplicates, a city on both sides, unknown or ambiguous names, "
                                              "max_twins_per_pilot out of range"))
 def twinning(service: PeerServiceDep, body: TwinningRequest) -> dict[str, Any]:
     return service.twinning(body.pilots, body.twins, body.max_twins_per_pilot)
