@@ -69,9 +69,10 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     # Names callers in the audit log (HMAC of the token); random per process, so the log holds no testable digest.
     app.state.audit_key = secrets.token_bytes(32)
     app.state.metrics = ApiMetrics(holder_of=lambda: app.state.holder, jobs_of=lambda: app.state.jobs)
-    # Added innermost first: a request passes observer -> headers -> CORS -> body cap -> admin guard -> routes.
-    app.add_middleware(AdminGuardMiddleware, settings=settings, audit_key=app.state.audit_key)
+    # Added innermost first: a request passes observer -> headers -> CORS -> admin guard -> body cap -> routes, so a
+    # stranger hears 401/403 (not even the size limit) and nothing is received before both checks pass.
     app.add_middleware(BodyLimitMiddleware, limit_for=upload_aware_limit(settings))
+    app.add_middleware(AdminGuardMiddleware, settings=settings, audit_key=app.state.audit_key)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -111,10 +112,11 @@ def add_page_routes(app: FastAPI) -> None:
     async def page_file(request: Request) -> Response:
         return await files.get_response(request.url.path.lstrip("/") or ".", request.scope)
 
-    for path in sorted(STATIC_DIR.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            app.router.add_route(f"/{path.name}", page_file, methods=["GET", "HEAD"], include_in_schema=False)
-    app.router.add_route("/", page_file, methods=["GET", "HEAD"], include_in_schema=False)
+    paths = ["/"] + [f"/{path.name}" for path in sorted(STATIC_DIR.iterdir())
+                     if path.is_file() and not path.name.startswith(".")]
+    for path in paths:
+        app.router.add_route(path, page_file, methods=["GET", "HEAD"], include_in_schema=False)
+    app.state.page_paths = paths
 
 
 def attach_audit_log(index_dir: Path) -> None:

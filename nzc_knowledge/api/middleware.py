@@ -203,9 +203,11 @@ def route_template(scope: Scope) -> str:
 
 
 def _documented_paths(app: Any) -> list[tuple[re.Pattern[str], str]]:
-    """The OpenAPI paths as patterns, built once per app: requests refused by a middleware never reach the router."""
+    """The OpenAPI paths (and the page's files, labelled "page") as patterns, built once per app: requests refused
+    by a middleware never reach the router, and FastAPI does not name the plain routes of the page in the scope."""
     compiled = getattr(app.state, "documented_paths", None)
     if compiled is None:
         compiled = [(compile_path(template)[0], template) for template in app.openapi()["paths"]]
+        compiled += [(compile_path(path)[0], "page") for path in getattr(app.state, "page_paths", ())]
         app.state.documented_paths = compiled
     return compiled
