@@ -19,6 +19,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -117,7 +118,7 @@ class SnapshotCollector(Collector):
         durations = [job.report["seconds"] for job in jobs
                      if job.status == "succeeded" and isinstance(job.report, dict)
                      and isinstance(job.report.get("seconds"), int | float)]
-        buckets = [(str(bound), sum(seconds <= bound for seconds in durations)) for bound in REINDEX_BUCKETS]
+        buckets = [(floatToGoString(bound), sum(seconds <= bound for seconds in durations)) for bound in REINDEX_BUCKETS]
         buckets.append(("+Inf", len(durations)))
         yield HistogramMetricFamily("nzc_reindex_duration_seconds", "Build time of the succeeded reindex jobs",
                                     buckets=buckets, sum_value=sum(durations))
