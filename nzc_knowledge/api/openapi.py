@@ -79,6 +79,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             _state_caps(schema, settings)
+            _share_country_enums(schema)
             for operations in schema["paths"].values():
                 for operation in operations.values():
                     operation["responses"].setdefault("500", {
@@ -100,3 +101,24 @@ def _state_caps(schema: dict[str, Any], settings: Settings) -> None:
         for parameter in schema["paths"].get(path, {}).get("get", {}).get("parameters", []):
             if parameter["name"] == name:
                 parameter["schema"][key] = value
+
+
+def _share_country_enums(schema: dict[str, Any]) -> None:
+    """Name the ~250-code country enum once, in components, instead of inlining it at every parameter."""
+    codes = _country_codes()
+    shared = {"CountryCode": {"type": "string", "enum": codes, "description": "ISO 3166-1 alpha-2 (EL and UK read as GR, GB)"},
+              "OptionalCountryCode": {"type": "string", "enum": [*codes, ""], "description": "A country code; empty: any"}}
+    by_enum = {tuple(body["enum"]): name for name, body in shared.items()}
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, dict):
+            name = by_enum.get(tuple(node.get("enum", ()))) if node.get("type") == "string" else None
+            if name and set(node) <= {"type", "enum"}:
+                return {"$ref": f"#/components/schemas/{name}"}
+            return {key: replace(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(item) for item in node]
+        return node
+
+    schema["paths"] = replace(schema["paths"])
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(shared)
