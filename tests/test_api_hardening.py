@@ -336,3 +336,29 @@ def test_settings_reject_nonsense_limits_and_levels():
         Settings(_env_file=None, log_level="LOUD")
     with pytest.raises(ValueError):
         Settings(_env_file=None, log_format="xml")
+
+
+# ---- the OpenAPI description tells the truth about errors ------------------------------------------------------
+
+def test_every_documented_error_is_our_detail_body_and_caps_follow_the_settings(tmp_path):
+    schema = create_app(settings_for(tmp_path, max_limit=37, max_query_length=99)).openapi()
+    assert "HTTPValidationError" not in json.dumps(schema)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            errors = {status: body for status, body in operation["responses"].items() if int(status) >= 400}
+            assert "500" in errors, (method, path)
+            for status, body in errors.items():
+                if (path, status) == ("/health", "503"):
+                    continue  # /health answers 503 with its own status body (no snapshot yet)
+                assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+            if path.startswith("/admin/"):
+                assert {"401", "403"} <= set(errors) and operation["security"] == [{"HTTPBearer": []}], path
+            if any(parameter["in"] == "query" for parameter in operation.get("parameters", [])):
+                assert "422" in errors, (method, path)
+    search = {parameter["name"]: parameter["schema"] for parameter in schema["paths"]["/search"]["get"]["parameters"]}
+    assert search["limit"]["maximum"] == 37 and search["q"]["maxLength"] == 99
+    twinning = schema["components"]["schemas"]["TwinningRequest"]["properties"]
+    assert twinning["pilots"]["minItems"] == 1 and twinning["twins"]["minItems"] == 1
+    assert "404" in schema["paths"]["/resources/{resource_id}"]["get"]["responses"]
+    assert "404" in schema["paths"]["/resources/{resource_id}/similar"]["get"]["responses"]
+    assert "400" in schema["paths"]["/cities/{city}/peers"]["get"]["responses"]
