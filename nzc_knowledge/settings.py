@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,12 @@ class Settings(BaseSettings):
     max_limit: int = Field(100, description="Largest accepted page size for list endpoints.")
     keep_snapshots: int = Field(5, description="How many snapshots a reindex keeps (older ones are deleted).")
     max_upload_bytes: int = Field(20_000_000, description="Largest file accepted by POST /admin/resources.")
+    max_request_bytes: int = Field(
+        1_000_000,
+        description="Largest request body on any route but the upload (which allows max_upload_bytes plus 1 MB of form).",
+    )
+    log_format: Literal["json", "text"] = Field("json", description="Server log lines: JSON objects or plain text.")
+    log_level: str = Field("INFO", description="Level of the server's own log (DEBUG, INFO, WARNING, ...).")
     multilingual_encoder: str = Field(
         DEFAULT_MULTILINGUAL_ENCODER,
         description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",
@@ -38,6 +45,21 @@ class Settings(BaseSettings):
         if value < 1:
             raise ValueError("keep_snapshots must be at least 1: the serving snapshot is always kept")
         return value
+
+    @field_validator("max_request_bytes", "max_upload_bytes")
+    @classmethod
+    def _positive_size(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("body size limits must be at least 1 byte")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"unknown log level {value!r}; choose DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("multilingual_encoder")
     @classmethod

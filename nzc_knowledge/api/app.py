@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import nzc_knowledge
+from nzc_knowledge.api.deps import reject_repeated_parameters
 from nzc_knowledge.api.engine import EngineHolder
 from nzc_knowledge.api.jobs import JobRunner
-from nzc_knowledge.api.routes import admin, meta, search
+from nzc_knowledge.api.logs import configure_logging
+from nzc_knowledge.api.metrics import ApiMetrics
+from nzc_knowledge.api.middleware import (
+    AdminGuardMiddleware,
+    BodyLimitMiddleware,
+    RequestObserverMiddleware,
+    SecurityHeadersMiddleware,
+    upload_aware_limit,
+)
+from nzc_knowledge.api.openapi import install_openapi
+from nzc_knowledge.api.routes import admin, meta, observability, search
 from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.errors import NZCError
 from nzc_knowledge.settings import Settings
@@ -35,6 +48,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
         holder = EngineHolder(settings.index_dir, encoder)
         app.state.holder = holder
@@ -49,28 +63,60 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         version=nzc_knowledge.__version__,
         description="Search and peer-city recommendations over a climate-action knowledge repository for European cities.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_repeated_parameters)],
     )
     app.state.settings = settings
+    # Names callers in the audit log (HMAC of the token); random per process, so the log holds no testable digest.
+    app.state.audit_key = secrets.token_bytes(32)
+    app.state.metrics = ApiMetrics(holder_of=lambda: app.state.holder, jobs_of=lambda: app.state.jobs)
+    # Added innermost first: a request passes observer -> headers -> CORS -> admin guard -> body cap -> routes, so a
+    # stranger hears 401/403 (not even the size limit) and nothing is received before both checks pass.
+    app.add_middleware(BodyLimitMiddleware, limit_for=upload_aware_limit(settings))
+    app.add_middleware(AdminGuardMiddleware, settings=settings, audit_key=app.state.audit_key)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestObserverMiddleware, metrics=app.state.metrics)
     register_error_handlers(app)
     app.include_router(search.router)
     app.include_router(meta.router)
     app.include_router(admin.router)
+    app.include_router(observability.router)
     try:
         from nzc_knowledge.api.routes import cities
     except ImportError:  # the peer-city router is optional while it is being built
         logger.debug("cities router not available")
     else:
         app.include_router(cities.router)
-    if (STATIC_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page")
+    add_page_routes(app)
+    install_openapi(app, settings)
     return app
+
+
+def add_page_routes(app: FastAPI) -> None:
+    """Serve the page's files at their own paths (GET and HEAD only).
+
+    Not a StaticFiles mount at "/": a catch-all mount swallowed every unmatched method and path, so `OPTIONS /search`
+    or `GET /twinning` reached the file server and answered 405 without `Allow` or 404 instead of the router's 405.
+    """
+    if not (STATIC_DIR / "index.html").exists():
+        return
+    files = StaticFiles(directory=STATIC_DIR, html=True)
+
+    async def page_file(request: Request) -> Response:
+        return await files.get_response(request.url.path.lstrip("/") or ".", request.scope)
+
+    paths = ["/"] + [f"/{path.name}" for path in sorted(STATIC_DIR.iterdir())
+                     if path.is_file() and not path.name.startswith(".")]
+    for path in paths:
+        app.router.add_route(path, page_file, methods=["GET", "HEAD"], include_in_schema=False)
+    app.state.page_paths = paths
 
 
 def attach_audit_log(index_dir: Path) -> None:
@@ -93,6 +139,11 @@ def register_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, error: NZCError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return JSONResponse(status_code=error.status, content={"detail": error.message}, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own errors (404 no route, 405 with Allow, 413 from the body cap) in the same body shape.
+        return JSONResponse(status_code=error.status_code, content={"detail": str(error.detail)}, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

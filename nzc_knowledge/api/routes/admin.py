@@ -10,9 +10,10 @@ import json
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 
 from nzc_knowledge.api.deps import AdminDep, HolderDep, SettingsDep
-from nzc_knowledge.api.schemas import ErrorResponse, JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
+from nzc_knowledge.api.openapi import ADMIN_ERRORS, errors
+from nzc_knowledge.api.schemas import JobAccepted, JobStatus, RollbackRequest, SnapshotRow, UploadAccepted
 from nzc_knowledge.errors import InvalidParameter, NotFound
-from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, PayloadTooLarge, store_upload
+from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, store_upload
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 audit = logging.getLogger("nzc.audit")
@@ -30,6 +31,7 @@ def _audit(request: Request, who: str, action: str, **details: object) -> None:
     summary="Start a background reindex",
     description="While a reindex is still queued, another request returns that queued job's id. A reindex that "
                 "finds nothing changed since the serving snapshot publishes nothing (report outcome `unchanged`).",
+    responses=errors(*ADMIN_ERRORS, 413),
 )
 def reindex(request: Request, who: AdminDep) -> JobAccepted:
     job = request.app.state.jobs.submit_reindex()
@@ -41,7 +43,8 @@ def _job_status(job) -> JobStatus:
     return JobStatus(job_id=job.job_id, status=job.status, progress=job.progress, report=job.report)  # type: ignore[arg-type]
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status, progress and report of a job")
+@router.get("/jobs/{job_id}", response_model=JobStatus, summary="Status, progress and report of a job",
+            responses=errors(*ADMIN_ERRORS, 422, e404="No such job (jobs are kept in memory until a restart)"))
 def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], who: AdminDep) -> JobStatus:
     job = request.app.state.jobs.get(job_id)
     if job is None:
@@ -56,7 +59,7 @@ def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], wh
     description="A queued job never starts; a running one stops at its next progress checkpoint (its status "
                 "turns `cancelled` then) and the previous snapshot keeps serving. A job that already succeeded "
                 "answers 409: roll back instead.",
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses=errors(*ADMIN_ERRORS, 409, 422, e404="No such job (jobs are kept in memory until a restart)"),
 )
 def cancel_job(request: Request, job_id: Annotated[str, Path(max_length=64)], who: AdminDep) -> JobStatus:
     job = request.app.state.jobs.cancel(job_id)
@@ -66,7 +69,8 @@ def cancel_job(request: Request, job_id: Annotated[str, Path(max_length=64)], wh
     return _job_status(job)
 
 
-@router.get("/snapshots", response_model=list[SnapshotRow], summary="Snapshots, newest first (damaged ones with their problem)")
+@router.get("/snapshots", response_model=list[SnapshotRow],
+            summary="Snapshots, newest first (damaged ones with their problem)", responses=errors(*ADMIN_ERRORS))
 def snapshots(holder: HolderDep, who: AdminDep) -> list[SnapshotRow]:
     return [SnapshotRow(**row) for row in holder.store.list()]
 
@@ -77,7 +81,7 @@ def snapshots(holder: HolderDep, who: AdminDep) -> list[SnapshotRow]:
     summary="Serve an older snapshot (default: the previous one)",
     description="The snapshot is loaded before CURRENT is switched: an unknown id answers 404; a damaged "
                 "snapshot, or a build running on the index, answers 409 and the serving snapshot stays.",
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses=errors(*ADMIN_ERRORS, 400, 409, 413, 422, e404="No such snapshot, or no older one to roll back to"),
 )
 def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackRequest | None = None) -> SnapshotRow:
     snapshot_id = holder.rollback(body.snapshot_id if body else None)
@@ -85,7 +89,10 @@ def rollback(request: Request, holder: HolderDep, who: AdminDep, body: RollbackR
     return SnapshotRow(**next(row for row in holder.store.list() if row["snapshot_id"] == snapshot_id))
 
 
-@router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata")
+@router.post("/resources", status_code=201, response_model=UploadAccepted, summary="Upload a document with its metadata",
+             responses=errors(*ADMIN_ERRORS, 413, e400="The file is empty, or the form cannot be parsed",
+                              e409="A file of that name exists and replace is false",
+                              e422="Unsupported file type or unusable name, invalid metadata"))
 def upload_resource(
     request: Request,
     settings: SettingsDep,
@@ -95,9 +102,7 @@ def upload_resource(
     replace: Annotated[bool, Form()] = False,
     reindex: Annotated[bool, Form(description="Start a reindex job once the file is stored")] = False,
 ) -> UploadAccepted:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + 1_000_000:
-        raise PayloadTooLarge(f"the request is larger than the limit of {settings.max_upload_bytes} bytes")
+    # Authentication and the body cap were checked by the middleware before any of the body was received.
     try:
         fields = json.loads(metadata)
     except json.JSONDecodeError as error:

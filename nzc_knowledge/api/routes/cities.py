@@ -10,23 +10,31 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from nzc_knowledge.api.deps import get_peer_service
+from nzc_knowledge.api.openapi import BarrierKey, CountryCode, DomainKey, LeverKey, OptionalCountryCode, errors
 from nzc_knowledge.recommend.peers import MAX_LIMIT, PeerService
+from nzc_knowledge.recommend.twinning import MAX_CAPACITY, MAX_CITIES_PER_SIDE
 
 router = APIRouter(tags=["cities"])
 
 PeerServiceDep = Annotated[PeerService, Depends(get_peer_service)]
-ListParam = Annotated[list[str] | None, Query()]
+# The constraints below are stated in the schema only (WithJsonSchema): the service enforces them with its own,
+# more helpful messages, which pydantic's generic ones would replace.
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
 CityPath = Annotated[
-    str, Path(description="A city as any common spelling names it (Milano, Milan, Kraków, Krakow); 'Name, CC' disambiguates")
+    str,
+    Path(description="A city as any common spelling names it (Milano, Milan, Kraków, Krakow); 'Name, CC' disambiguates"),
+    WithJsonSchema(NON_BLANK),
 ]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The name is ambiguous (several countries): add the country"},
-    404: {"description": "Unknown city; the message lists close matches"},
-    422: {"description": "Invalid parameter (unknown tag key, country code, limit)"},
-}
+CityName = Annotated[str, WithJsonSchema(NON_BLANK)]
+ERRORS = errors(
+    503,
+    e400="The name is ambiguous (several countries): add the country",
+    e404="Unknown city; the message lists close matches",
+    e422="Invalid parameter (unknown tag key, country code, limit, a repeated parameter)",
+)
 
 
 class CitySummary(BaseModel):
@@ -133,10 +141,17 @@ class PeersResponse(BaseModel):
     peers: list[Peer]
 
 
+CITY_LIST = {"type": "array", "items": NON_BLANK, "minItems": 1, "maxItems": MAX_CITIES_PER_SIDE, "uniqueItems": True}
+
+
 class TwinningRequest(BaseModel):
-    pilots: list[str] = Field(description="Pilot cities (any common spelling)", examples=[["Milan", "Lahti"]])
-    twins: list[str] = Field(description="Twin cities to pair with the pilots", examples=[["Parma", "Velenje", "Kozani"]])
-    max_twins_per_pilot: int = Field(1, description="How many twins one pilot can take (at least 1)")
+    pilots: Annotated[list[CityName], WithJsonSchema(CITY_LIST)] = Field(
+        description="Pilot cities (any common spelling), each once", examples=[["Milan", "Lahti"]])
+    twins: Annotated[list[CityName], WithJsonSchema(CITY_LIST)] = Field(
+        description="Twin cities to pair with the pilots, each once, none also a pilot",
+        examples=[["Parma", "Velenje", "Kozani"]])
+    max_twins_per_pilot: Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_CAPACITY})] = Field(
+        1, description="How many twins one pilot can take")
 
 
 class Pair(BaseModel):
@@ -169,12 +184,13 @@ class TwinningResponse(BaseModel):
 
 
 @router.get("/cities", response_model=CitySearchResponse, summary="Find cities in the registry and the content",
-            responses={422: ERRORS[422]})
+            responses=errors(503, e422=ERRORS[422]["description"]))
 def search_cities(
     service: PeerServiceDep,
-    q: Annotated[str, Query(description="Any spelling, or its beginning; empty lists the cities with content")] = "",
+    q: Annotated[str, Query(description="Any spelling, or its beginning; empty lists the cities with content"),
+                 WithJsonSchema({"type": "string", "maxLength": 200})] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    country: Annotated[str | None, Query(description="Only cities of this ISO-2 country")] = None,
+    country: Annotated[OptionalCountryCode | None, Query(description="Only cities of this ISO-2 country")] = None,
 ) -> dict[str, Any]:
     return service.search_cities(q, limit=limit, country=country)
 
@@ -187,14 +203,14 @@ def city_peers(
     service: PeerServiceDep,
     city: CityPath,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 5,
-    domain: ListParam = None,
-    barrier: ListParam = None,
-    lever: ListParam = None,
-    country: Annotated[list[str] | None, Query(description="Peers must be in one of these ISO-2 countries")] = None,
-    exclude_country: Annotated[list[str] | None, Query(description="Peers must not be in these countries")] = None,
+    domain: Annotated[list[DomainKey] | None, Query()] = None,
+    barrier: Annotated[list[BarrierKey] | None, Query()] = None,
+    lever: Annotated[list[LeverKey] | None, Query()] = None,
+    country: Annotated[list[CountryCode] | None, Query(description="Peers must be in one of these ISO-2 countries")] = None,
+    exclude_country: Annotated[list[CountryCode] | None, Query(description="Peers must not be in these countries")] = None,
     prefer_similar_size: bool = True,
     prefer_nearby: bool = False,
-    city_country: Annotated[str | None, Query(description="ISO-2 country of the queried city, when ambiguous")] = None,
+    city_country: Annotated[OptionalCountryCode | None, Query(description="ISO-2 country of the queried city, when ambiguous")] = None,
 ) -> dict[str, Any]:
     return service.peers(
         city, limit=limit, domain=domain or [], barrier=barrier or [], lever=lever or [], country=country or [],
@@ -207,12 +223,13 @@ def city_peers(
 def city_profile(
     service: PeerServiceDep,
     city: CityPath,
-    country: Annotated[str | None, Query(description="ISO-2 country, when the name exists in several")] = None,
+    country: Annotated[OptionalCountryCode | None, Query(description="ISO-2 country, when the name exists in several")] = None,
 ) -> dict[str, Any]:
     return service.city(city, country)
 
 
 @router.post("/twinning", response_model=TwinningResponse, summary="Pair Pilot and Twin cities for the best total fit",
-             responses={422: {"description": "Empty lists, duplicates, a city on both sides, unknown names, k < 1"}})
+             responses=errors(400, 413, 503, e422="Empty lists, duplicates, a city on both sides, unknown or ambiguous names, "
+                                             "max_twins_per_pilot out of range"))
 def twinning(service: PeerServiceDep, body: TwinningRequest) -> dict[str, Any]:
     return service.twinning(body.pilots, body.twins, body.max_twins_per_pilot)

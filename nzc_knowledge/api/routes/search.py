@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from nzc_knowledge.api.deps import EngineDep, SearchDep, SettingsDep
+from nzc_knowledge.api.openapi import BarrierKey, CityName, DomainKey, LeverKey, TwoLetterCode, TypeKey, errors
 from nzc_knowledge.api.schemas import ResourceDetail, SearchResponse, SearchResult, SimilarResponse, TagOut
 from nzc_knowledge.errors import InvalidParameter, NotFound
 from nzc_knowledge.models import Resource
@@ -19,7 +20,7 @@ router = APIRouter(tags=["search"])
 SEARCH_PARAMETERS = {"q", "domain", "barrier", "lever", "type", "country", "city", "language", "year_from", "year_to",
                      "limit", "offset", "mode"}
 EXCERPT_CHARS = 1200
-ListParam = Annotated[list[str] | None, Query()]
+LIST_HELP = "Repeat the parameter or separate values with commas; any match counts (OR). Case-insensitive."
 
 
 def result_of(hit: ResourceHit, snippet: str) -> SearchResult:
@@ -34,21 +35,23 @@ def result_of(hit: ResourceHit, snippet: str) -> SearchResult:
     )
 
 
-@router.get("/search", response_model=SearchResponse, summary="Filtered, ranked resources")
+@router.get("/search", response_model=SearchResponse, summary="Filtered, ranked resources",
+            responses=errors(503, e422="Unknown parameter or key, a repeated scalar parameter, limit over the cap, "
+                                       "year_from after year_to; the message says which"))
 def search(
     request: Request,
     service: SearchDep,
     settings: SettingsDep,
     q: Annotated[str, Query(description="Free text; empty with filters = browse, newest first")] = "",
-    domain: ListParam = None,
-    barrier: ListParam = None,
-    lever: ListParam = None,
-    type: ListParam = None,  # noqa: A002 - the portal's parameter name
-    country: ListParam = None,
-    city: ListParam = None,
-    language: ListParam = None,
-    year_from: Annotated[int | None, Query(ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    domain: Annotated[list[DomainKey] | None, Query(description=LIST_HELP)] = None,
+    barrier: Annotated[list[BarrierKey] | None, Query(description=LIST_HELP)] = None,
+    lever: Annotated[list[LeverKey] | None, Query(description=LIST_HELP)] = None,
+    type: Annotated[list[TypeKey] | None, Query(description=LIST_HELP)] = None,  # noqa: A002 - the portal's name
+    country: Annotated[list[TwoLetterCode] | None, Query(description="ISO 3166-1 alpha-2. " + LIST_HELP)] = None,
+    city: Annotated[list[CityName] | None, Query(description="Accents and case ignored. " + LIST_HELP)] = None,
+    language: Annotated[list[TwoLetterCode] | None, Query(description="ISO 639-1. " + LIST_HELP)] = None,
+    year_from: Annotated[int | None, Query(ge=1900, le=2100, description="At most year_to")] = None,
+    year_to: Annotated[int | None, Query(ge=1900, le=2100, description="At least year_from")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (capped by NZC_MAX_LIMIT, default 100)")] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     mode: Annotated[str, Query(pattern="^(hybrid|lexical|dense)$")] = "hybrid",
@@ -62,6 +65,7 @@ def search(
         raise InvalidParameter(f"limit {limit} is over the cap of {settings.max_limit}")
     filters = SearchFilters.parse(domain, barrier, lever, type, country, city, language, year_from, year_to)
     page = service.search(q, filters, limit=limit, offset=offset, mode=mode)  # type: ignore[arg-type]
+    request.app.state.metrics.observe_search(page.total, page.mode)
     return SearchResponse(
         query=q,
         total=page.total,
@@ -88,7 +92,8 @@ def _tags(resource: Resource, family: str) -> list[TagOut]:
     ]
 
 
-@router.get("/resources/{resource_id}", response_model=ResourceDetail, summary="A resource with its tags")
+@router.get("/resources/{resource_id}", response_model=ResourceDetail, summary="A resource with its tags",
+            responses=errors(422, 503, e404="No resource with this id in the serving snapshot"))
 def resource_detail(resource_id: Annotated[str, Path(max_length=200)], engine: EngineDep) -> ResourceDetail:
     resource = _resource_or_404(engine.search, resource_id)
     row = engine.snapshot.resource_index[resource.id]
@@ -107,7 +112,9 @@ def resource_detail(resource_id: Annotated[str, Path(max_length=200)], engine: E
     )
 
 
-@router.get("/resources/{resource_id}/similar", response_model=SimilarResponse, summary="Related resources")
+@router.get("/resources/{resource_id}/similar", response_model=SimilarResponse, summary="Related resources",
+            responses=errors(503, e404="No resource with this id in the serving snapshot",
+                             e422="limit out of range or over the cap, a repeated parameter"))
 def similar_resources(
     resource_id: Annotated[str, Path(max_length=200)],
     service: SearchDep,
