@@ -10,7 +10,7 @@ Score of a candidate peer P for a city Q (all parts in [0, 1]):
         passage embeddings (no model at query time): resource vector = mean of its chunk vectors;
         vectors centred per language (the encoder is English-centric: same-language texts look alike);
         pair similarity rescaled so the corpus' median cross-city pair is 0 and identical is 1;
-        passages = 0.5 * mean over Q's resources of the best match among P's + 0.5 * the best pair.
+        passages = (1 - b) * mean over Q's resources of the best match among P's + b * the best pair, b = BEST_PAIR_SHARE.
         Tags say *which* challenge (energy, finance); passages say *which kind* (lignite district
         heating, shore power at ports); `nzc eval peers [--tags-only]` measures what each adds.
     challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 0.5 (0 when either city has
@@ -19,7 +19,10 @@ Score of a candidate peer P for a city Q (all parts in [0, 1]):
     geography(Q, P) = exp(-distance / 500 km)  (without coordinates: 0.7 same country, 0.4 same region, 0.1)
 
     score = (1 - s - g) * challenge + s * size + g * geography,
-        s = 0.15 when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
+        s = SIZE_WEIGHT when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
+
+The weights (`PeerWeights`) were chosen by `nzc eval peers --tune`: a grid search on the `tune` half of
+the expert cases only, reported on the `held_out` half (eval/reports/peers.md).
 
 Peers are cities with content (a city without resources has no challenge profile to compare). A
 queried city without content is matched on size and geography only (s = g = 0.5), and the
@@ -28,9 +31,11 @@ explanation says so.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 FAMILY_WEIGHTS = {"domains": 0.4, "barriers": 0.4, "levers": 0.2}
 TEXT_WEIGHT = 0.5
+BEST_PAIR_SHARE = 0.5
 MIN_LANGUAGE_RESOURCES = 3  # a language with fewer embedded resources is centred on the corpus mean
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 SIZE_WEIGHT = 0.15
@@ -61,6 +67,28 @@ MAX_LIMIT = 100
 EVIDENCE_PER_PEER = 3
 CLOSE_PAIR = 0.25  # rescaled passage similarity above which the closest pair of resources is named
 FILTER_FAMILIES = {"domain": "domains", "barrier": "barriers", "lever": "levers"}
+
+
+@dataclass(frozen=True)
+class PeerWeights:
+    """The weights of the peer score (see the module docstring); defaults are the tuned values."""
+
+    domains: float = FAMILY_WEIGHTS["domains"]
+    barriers: float = FAMILY_WEIGHTS["barriers"]
+    levers: float = FAMILY_WEIGHTS["levers"]
+    text: float = TEXT_WEIGHT
+    best_pair: float = BEST_PAIR_SHARE
+    size: float = SIZE_WEIGHT
+
+    def __post_init__(self) -> None:
+        for name in ("domains", "barriers", "levers", "text", "best_pair", "size"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"peer weight {name} must be between 0 and 1, got {getattr(self, name)!r}")
+        if self.size + GEO_WEIGHT >= 1.0:
+            raise ValueError(f"peer weight size must be below {1 - GEO_WEIGHT} so the challenge keeps a share")
+
+    def family(self, family: str) -> float:
+        return float(getattr(self, family))
 
 
 def _join(items: Sequence[str]) -> str:
@@ -97,7 +125,7 @@ class PeerService:
 
     def __init__(
         self, snapshot: Snapshot, registry_path: Path | None = None, use_geonames: bool = True,
-        text_weight: float = TEXT_WEIGHT,
+        text_weight: float | None = None, weights: PeerWeights | None = None,
     ) -> None:
         stored = snapshot.extras.get("cities")
         if stored is None:
@@ -111,12 +139,13 @@ class PeerService:
                 logger.warning("%s; peers are limited to the content cities", error)
                 stored = build_city_profiles(snapshot.resources, entries=[])
         self.snapshot_id: str | None = snapshot.manifest.get("snapshot_id")
-        self._setup(stored, snapshot.resources, use_geonames, resource_vectors(snapshot), text_weight)
+        self._setup(stored, snapshot.resources, use_geonames, resource_vectors(snapshot), _weights(weights, text_weight))
 
     @classmethod
     def from_resources(
         cls, resources: list[Resource], registry_path: Path | None = None, use_geonames: bool = True,
-        vectors: dict[str, np.ndarray] | None = None, text_weight: float = TEXT_WEIGHT,
+        vectors: dict[str, np.ndarray] | None = None, text_weight: float | None = None,
+        weights: PeerWeights | None = None,
     ) -> PeerService:
         """A service over resources held in memory (tests, benchmarks): profiles built as an ingest would.
 
@@ -125,18 +154,27 @@ class PeerService:
         """
         service = cls.__new__(cls)
         service.snapshot_id = None
-        service._setup(build_city_profiles(resources, registry_path), resources, use_geonames, vectors or {}, text_weight)
+        service._setup(
+            build_city_profiles(resources, registry_path), resources, use_geonames, vectors or {}, _weights(weights, text_weight)
+        )
+        return service
+
+    def reweighted(self, weights: PeerWeights) -> PeerService:
+        """The same service scoring with other weights (cheap: names, profiles and passages are shared).
+
+        A service built with text weight 0 has no passage vectors, so the text weight stays 0 then.
+        """
+        service = copy.copy(self)
+        service._set_weights(weights if self.passages.size or weights.text == 0 else replace(weights, text=0.0))
         return service
 
     # ------------------------------------------------------------------ setup
 
     def _setup(
         self, stored: dict[str, Any], resources: list[Resource], use_geonames: bool, vectors: dict[str, np.ndarray],
-        text_weight: float,
+        weights: PeerWeights,
     ) -> None:
-        if not 0.0 <= text_weight <= 1.0:
-            raise ValueError("text_weight must be between 0 and 1")
-        self.text_weight = text_weight
+        self.text_weight = weights.text  # decides whether passage vectors are prepared at all
         self.directory = CityDirectory.load(stored, use_geonames=use_geonames)
         self.records: list[CityRecord] = self.directory.records
         self.resources: dict[str, Resource] = {resource.id: resource for resource in resources}
@@ -145,23 +183,22 @@ class PeerService:
         count = len(self.content)
         self.keys = {family: keys_of(family) for family in TAG_FAMILIES}
         self.raw: dict[str, np.ndarray] = {}
-        blocks = []
+        self.unit: dict[str, np.ndarray] = {}  # per family: tag weights x idf, unit length per city
         self.idf: dict[str, np.ndarray] = {}
         for family in TAG_FAMILIES:
             matrix = np.zeros((count, len(self.keys[family])), dtype=np.float64)
             for row, position in enumerate(self.content):
-                weights = self.records[position].weights.get(family, {})
+                tag_weights = self.records[position].weights.get(family, {})
                 for column, key in enumerate(self.keys[family]):
-                    matrix[row, column] = weights.get(key, 0.0)
+                    matrix[row, column] = tag_weights.get(key, 0.0)
             self.raw[family] = matrix
             document_frequency = (matrix > 0).sum(axis=0)
             self.idf[family] = np.log((1 + count) / (1 + document_frequency)) + 1.0
             weighted = matrix * self.idf[family]
             norms = np.linalg.norm(weighted, axis=1, keepdims=True)
-            blocks.append(np.sqrt(FAMILY_WEIGHTS[family]) * np.divide(weighted, norms, out=np.zeros_like(weighted), where=norms > 0))
-        self.challenge = np.hstack(blocks) if blocks else np.zeros((count, 0))
+            self.unit[family] = np.divide(weighted, norms, out=np.zeros_like(weighted), where=norms > 0)
         self.family_present = np.stack([(self.raw[family] > 0).any(axis=1) for family in TAG_FAMILIES], axis=1)
-        self.family_weight = np.array([FAMILY_WEIGHTS[family] for family in TAG_FAMILIES])
+        self._set_weights(weights)
         self.log_population = np.array(
             [math.log10(self.records[p].population) if self.records[p].population else np.nan for p in self.content]
         )
@@ -170,6 +207,14 @@ class PeerService:
         self.country = np.array([self.records[p].country or "" for p in self.content], dtype=object)
         self.region = np.array([self.records[p].region or "" for p in self.content], dtype=object)
         self._setup_passages(vectors)
+
+    def _set_weights(self, weights: PeerWeights) -> None:
+        """The weight-dependent part: family-weighted challenge vectors, text and size weights."""
+        self.weights = weights
+        self.text_weight = weights.text
+        blocks = [np.sqrt(weights.family(family)) * self.unit[family] for family in TAG_FAMILIES]
+        self.challenge = np.hstack(blocks) if blocks else np.zeros((len(self.content), 0))
+        self.family_weight = np.array([weights.family(family) for family in TAG_FAMILIES])
 
     def _setup_passages(self, vectors: dict[str, np.ndarray]) -> None:
         """Resource vectors grouped by content city (rows `offsets[i]:offsets[i+1]`), and the corpus baseline."""
@@ -242,7 +287,8 @@ class PeerService:
             if not self.has_passages[query_row]:
                 continue
             per_resource = np.maximum.reduceat(self._pair_similarity(int(query_row)), starts, axis=1)
-            city = 0.5 * per_resource.mean(axis=0) + 0.5 * per_resource.max(axis=0)
+            share = self.weights.best_pair
+            city = (1 - share) * per_resource.mean(axis=0) + share * per_resource.max(axis=0)
             scores[index] = [city[column] if column is not None else 0.0 for column in candidates]
         return scores
 
@@ -410,7 +456,7 @@ class PeerService:
         lon = np.radians(np.array([r.lon if r.lon is not None else np.nan for r in queries], dtype=np.float64))
         distances = self._distances(lat, lon, candidate_rows)
         geography = self._geo_scores(queries, candidate_rows, distances)
-        s = SIZE_WEIGHT if prefer_similar_size else 0.0
+        s = self.weights.size if prefer_similar_size else 0.0
         g = GEO_WEIGHT if prefer_nearby else 0.0
         with_content = (1 - s - g) * challenge + s * size + g * geography
         # Without content only size and place are known; geography always counts then.
@@ -645,6 +691,12 @@ class PeerService:
         return plan_twinning(self, pilots, twins, max_twins_per_pilot)
 
 
+def _weights(weights: PeerWeights | None, text_weight: float | None) -> PeerWeights:
+    """The weights to score with: `weights` (default: the tuned ones), with `text_weight` overriding its text weight."""
+    chosen = weights or PeerWeights()
+    return chosen if text_weight is None else replace(chosen, text=text_weight)
+
+
 def resource_vectors(snapshot: Snapshot) -> dict[str, np.ndarray]:
     """Resource id -> mean of its chunk vectors (unit length), from the snapshot's dense index."""
     vectors = np.asarray(snapshot.dense.vectors)
@@ -666,4 +718,4 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-__all__ = ["PeerService", "FAMILY_WEIGHTS", "TEXT_WEIGHT", "resource_vectors"]
+__all__ = ["PeerService", "PeerWeights", "FAMILY_WEIGHTS", "TEXT_WEIGHT", "resource_vectors"]
