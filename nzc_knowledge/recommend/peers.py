@@ -4,25 +4,32 @@ Score of a candidate peer P for a city Q (all parts in [0, 1]):
 
     tags(Q, P)      = sum over families f of  w_f * cos(v_f(Q), v_f(P))  /  sum of w_f over the families Q has
         v_f = tag weights of the family (see profiles.py) x idf (a tag every city has tells little);
-        w_domains = 0.4, w_barriers = 0.4, w_levers = 0.2: NetZeroCities pairs cities on shared
-        emission domains and challenges first, levers of change second.
+        w_domains = 0.4, w_barriers = 0.4, w_levers = 0.2 (FAMILY_WEIGHTS): NetZeroCities pairs cities on
+        shared emission domains and challenges first, levers of change second.
     passages(Q, P)  = how closely P's resources treat what Q's resources treat, from the snapshot's own
-        passage embeddings (no model at query time): resource vector = mean of its chunk vectors;
-        vectors centred per language (the encoder is English-centric: same-language texts look alike);
+        passage embeddings (no model at query time; the multilingual index when the snapshot has one,
+        PASSAGE_VECTORS, since it places an Italian and an English text on one topic close together;
+        else the English-centric dense index): resource vector = mean of its chunk vectors;
+        only resources with a tag (no climate content, no say); vectors centred per language (even the
+        multilingual encoder places same-language texts a little closer);
         pair similarity rescaled so the corpus' median cross-city pair is 0 and identical is 1;
-        passages = (1 - b) * mean over Q's resources of the best match among P's + b * the best pair, b = BEST_PAIR_SHARE.
+        passages = (1 - b) * mean over Q's resources of the best match among P's + b * the best pair,
+        b = BEST_PAIR_SHARE = 0.75.
         Tags say *which* challenge (energy, finance); passages say *which kind* (lignite district
         heating, shore power at ports); `nzc eval peers [--tags-only]` measures what each adds.
-    challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 0.5 (0 when either city has
-        no embedded resource, or for a service built with text_weight=0: the tags-only formula).
+    challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 1.0 (0 when either city has
+        no embedded resource, or for a service built with text_weight=0: the tags-only formula). On
+        the expert cases the passages found the expected peers better than any mix with the tags; the
+        tags still explain the match (shared_domains, ...) and filter it.
     size(Q, P)      = exp(-1.5 * |log10(population Q / population P)|)   (1 at equal size, 0.35 at 5x; 0.5 if unknown)
     geography(Q, P) = exp(-distance / 500 km)  (without coordinates: 0.7 same country, 0.4 same region, 0.1)
 
     score = (1 - s - g) * challenge + s * size + g * geography,
-        s = SIZE_WEIGHT when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
+        s = SIZE_WEIGHT = 0.15 when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
 
-The weights (`PeerWeights`) were chosen by `nzc eval peers --tune`: a grid search on the `tune` half of
-the expert cases only, reported on the `held_out` half (eval/reports/peers.md).
+The weights (`PeerWeights`) and the passage vectors were chosen by `nzc eval peers --tune`: a grid
+search on the `tune` half of the expert cases only, reported on the `held_out` half
+(eval/reports/peers-tuning.md, eval/reports/peers.md).
 
 Peers are cities with content (a city without resources has no challenge profile to compare). A
 queried city without content is matched on size and geography only (s = g = 0.5), and the
@@ -54,8 +61,9 @@ from nzc_knowledge.taxonomy import TAG_FAMILIES, keys_of, label_for, normalise_k
 logger = logging.getLogger(__name__)
 
 FAMILY_WEIGHTS = {"domains": 0.4, "barriers": 0.4, "levers": 0.2}
-TEXT_WEIGHT = 0.5
-BEST_PAIR_SHARE = 0.5
+TEXT_WEIGHT = 1.0  # tuned (eval/reports/peers-tuning.md): tags decide only where a city has no embedded resource
+BEST_PAIR_SHARE = 0.75
+PASSAGE_VECTORS = "multilingual"  # which of the snapshot's dense indexes passages(Q, P) compares ("dense" or "multilingual")
 MIN_LANGUAGE_RESOURCES = 3  # a language with fewer embedded resources is centred on the corpus mean
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 SIZE_WEIGHT = 0.15
@@ -125,7 +133,7 @@ class PeerService:
 
     def __init__(
         self, snapshot: Snapshot, registry_path: Path | None = None, use_geonames: bool = True,
-        text_weight: float | None = None, weights: PeerWeights | None = None,
+        text_weight: float | None = None, weights: PeerWeights | None = None, passage_vectors: str = PASSAGE_VECTORS,
     ) -> None:
         stored = snapshot.extras.get("cities")
         if stored is None:
@@ -139,7 +147,9 @@ class PeerService:
                 logger.warning("%s; peers are limited to the content cities", error)
                 stored = build_city_profiles(snapshot.resources, entries=[])
         self.snapshot_id: str | None = snapshot.manifest.get("snapshot_id")
-        self._setup(stored, snapshot.resources, use_geonames, resource_vectors(snapshot), _weights(weights, text_weight))
+        vectors = resource_vectors(snapshot, passage_vectors)
+        self.passage_vectors = "multilingual" if passage_vectors == "multilingual" and snapshot.multilingual is not None else "dense"
+        self._setup(stored, snapshot.resources, use_geonames, vectors, _weights(weights, text_weight))
 
     @classmethod
     def from_resources(
@@ -154,6 +164,7 @@ class PeerService:
         """
         service = cls.__new__(cls)
         service.snapshot_id = None
+        service.passage_vectors = "given" if vectors else "none"
         service._setup(
             build_city_profiles(resources, registry_path), resources, use_geonames, vectors or {}, _weights(weights, text_weight)
         )
@@ -221,7 +232,8 @@ class PeerService:
         ids: list[str] = []
         offsets = [0]
         for position in self.content:
-            ids.extend(rid for rid in self.records[position].resources if rid in vectors)
+            # A resource without any tag has no climate content (an events calendar): it says nothing of the challenge.
+            ids.extend(rid for rid in self.records[position].resources if rid in vectors and self._has_tags(rid))
             offsets.append(len(ids))
         self.passage_ids = ids
         self.passage_offsets = np.asarray(offsets, dtype=np.int64)
@@ -245,6 +257,10 @@ class PeerService:
             self.passages = np.zeros((0, 1), dtype=np.float32)
             self.passages_t = np.zeros((1, 0), dtype=np.float32)
             self.has_passages = np.zeros(len(self.content), dtype=bool)
+
+    def _has_tags(self, resource_id: str) -> bool:
+        resource = self.resources.get(resource_id)
+        return resource is None or any(getattr(resource, family) for family in TAG_FAMILIES)
 
     def _center_languages(self, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
         """Subtract each language's mean vector (the corpus mean for rare languages).
@@ -697,9 +713,15 @@ def _weights(weights: PeerWeights | None, text_weight: float | None) -> PeerWeig
     return chosen if text_weight is None else replace(chosen, text=text_weight)
 
 
-def resource_vectors(snapshot: Snapshot) -> dict[str, np.ndarray]:
-    """Resource id -> mean of its chunk vectors (unit length), from the snapshot's dense index."""
-    vectors = np.asarray(snapshot.dense.vectors)
+def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS) -> dict[str, np.ndarray]:
+    """Resource id -> mean of its chunk vectors (unit length), from the snapshot's `source` index.
+
+    `source` "multilingual" falls back to the dense index when the snapshot was built without one.
+    """
+    if source not in ("dense", "multilingual"):
+        raise ValueError(f"unknown passage vectors {source!r}; choose dense or multilingual")
+    index = snapshot.multilingual if source == "multilingual" and snapshot.multilingual is not None else snapshot.dense
+    vectors = np.asarray(index.vectors)
     result: dict[str, np.ndarray] = {}
     if len(vectors) == 0:
         return result
