@@ -92,10 +92,18 @@ def peers_eval(cases: Path | None, split: str, tags_only: bool, tune: bool, repo
         tuning = tune_peer_scoring(services, load_cases(path, "tune"))
         baselines["Defaults of this build, before tuning"] = evaluate_peers(service, chosen)
         service = with_weights(services[tuning[0]["vectors"]], tuning[0]["weights"])
+    if report and not tags_only:
+        from nzc_knowledge.recommend.evaluate import ROUND_1_VECTORS, ROUND_1_WEIGHTS
+        from nzc_knowledge.recommend.peers import PeerService
+
+        before = with_weights(PeerService(snapshot, passage_vectors=ROUND_1_VECTORS), ROUND_1_WEIGHTS)
+        baselines["Engine before round 2 (dense passage vectors, hand-set weights)"] = evaluate_peers(before, chosen)
     result = evaluate_peers(service, chosen)
     result["snapshot_id"] = snapshot.manifest.get("snapshot_id")
     if tuning is not None:
         result["tuning"] = tuning[:10]
+    result["baselines"] = {name: {"weights": part["weights"], "passage_vectors": part["passage_vectors"],
+                                  "splits": part["splits"]} for name, part in baselines.items()}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
