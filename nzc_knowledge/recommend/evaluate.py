@@ -151,12 +151,15 @@ def precision_ceiling(case: PeerCase, cutoff: int = 3) -> float:
     return min(cutoff, len(case.expected)) / cutoff
 
 
-def _groups(cases: Sequence[PeerCase]) -> dict[str, list[str]]:
-    """Case ids per group: each split, all, held-out cases of round 2 (never seen by any tuning), round 1's cases."""
+def _groups(cases: Sequence[PeerCase], resources: Mapping[str, int]) -> dict[str, list[str]]:
+    """Case ids per group: each split, all, held-out cases of round 2 (never seen by any tuning), round 1's cases,
+    and held-out cases by how many resources (with climate content) the queried city has."""
     groups = {split: [case.id for case in cases if case.split == split] for split in SPLITS}
     groups["all"] = [case.id for case in cases]
     groups["held_out, round 2"] = [case.id for case in cases if case.split == "held_out" and case.round >= 2]
     groups["round 1 (both splits)"] = [case.id for case in cases if case.round == 1]
+    groups["held_out, city with 1 resource"] = [c.id for c in cases if c.split == "held_out" and resources[c.id] <= 1]
+    groups["held_out, city with 2+ resources"] = [c.id for c in cases if c.split == "held_out" and resources[c.id] > 1]
     return {name: ids for name, ids in groups.items() if ids}
 
 
@@ -169,8 +172,11 @@ def evaluate_peers(service: PeerService, cases: list[PeerCase], depth: int = RUN
         answer = service.peers(record.name, limit=depth, city_country=record.country, **peer_options)
         runs.append([f"{peer['city']} ({peer['country']})" if peer["country"] else peer["city"] for peer in answer["peers"]])
     aggregate, per_case = _score(queries, runs)
+    resources = {query.case.id: sum(service.has_climate_content(rid) for rid in service.records[query.position].resources)
+                 for query in queries}
     rows = [
         {"id": query.case.id, "split": query.case.split, "round": query.case.round, "city": query.case.city,
+         "resources": resources[query.case.id],
          "top5": labels[:5], "expected": sorted(query.expected, key=lambda k: -query.expected[k]),
          **{name: round(per_case[query.case.id][name], 4) for name in MEASURES}}
         for query, labels in zip(queries, runs)
@@ -182,7 +188,7 @@ def evaluate_peers(service: PeerService, cases: list[PeerCase], depth: int = RUN
             "measures": {m: round(float(np.mean([per_case[i][m] for i in ids])), 4) for m in MEASURES},
             "P@3 ceiling": round(float(np.mean([precision_ceiling(by_id[i]) for i in ids])), 4),
         }
-        for name, ids in _groups(cases).items()
+        for name, ids in _groups(cases, resources).items()
     }
     return {
         "cases": len(cases),

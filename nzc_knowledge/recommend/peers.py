@@ -233,7 +233,7 @@ class PeerService:
         offsets = [0]
         for position in self.content:
             # A resource without any tag has no climate content (an events calendar): it says nothing of the challenge.
-            ids.extend(rid for rid in self.records[position].resources if rid in vectors and self._has_tags(rid))
+            ids.extend(rid for rid in self.records[position].resources if rid in vectors and self.has_climate_content(rid))
             offsets.append(len(ids))
         self.passage_ids = ids
         self.passage_offsets = np.asarray(offsets, dtype=np.int64)
@@ -258,7 +258,8 @@ class PeerService:
             self.passages_t = np.zeros((1, 0), dtype=np.float32)
             self.has_passages = np.zeros(len(self.content), dtype=bool)
 
-    def _has_tags(self, resource_id: str) -> bool:
+    def has_climate_content(self, resource_id: str) -> bool:
+        """Whether a resource has any tag (the contract: a page with no climate content gets none)."""
         resource = self.resources.get(resource_id)
         return resource is None or any(getattr(resource, family) for family in TAG_FAMILIES)
 
