@@ -16,10 +16,10 @@ from nzc_knowledge.cli_options import index_dir_option, user_errors
 def _load_service(index_dir: Path, text_weight: float | None = None):
     from nzc_knowledge.index.snapshot import Snapshot
     from nzc_knowledge.index.store import SnapshotStore
-    from nzc_knowledge.recommend.peers import TEXT_WEIGHT, PeerService
+    from nzc_knowledge.recommend.peers import PeerService
 
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    return snapshot, PeerService(snapshot, text_weight=TEXT_WEIGHT if text_weight is None else text_weight)
+    return snapshot, PeerService(snapshot, text_weight=text_weight)
 
 
 @click.command()
@@ -59,25 +59,80 @@ def peers(city: str, limit: int, countries, excluded, domains, barriers, levers,
 @click.command("peers")
 @click.option("--cases", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="Expert cases (JSONL) [default: eval/peer_cases.jsonl]")
-@click.option("--tags-only", is_flag=True, help="Score on tags only (text_weight 0), the brief's base formula")
+@click.option("--split", type=click.Choice(["tune", "held_out", "all"]), default="all", show_default=True,
+              help="Which cases to evaluate")
+@click.option("--tags-only", is_flag=True, help="Score on tags only (text weight 0), the brief's base formula")
+@click.option("--tune", is_flag=True, help="Grid-search the peer weights on the tune cases, then report the best on all")
+@click.option("--report", is_flag=True, help="Write eval/reports/peers.md (with --tune: peers-tuning.md)")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/reports"),
+              show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON")
 @index_dir_option
 @user_errors
-def peers_eval(cases: Path | None, tags_only: bool, as_json: bool, index_dir: Path) -> None:
-    """hit@3 and nDCG@5 of peer suggestions on expert cases (ir_measures)."""
-    from nzc_knowledge.recommend.evaluate import DEFAULT_CASES, evaluate_peers, load_cases
+def peers_eval(cases: Path | None, split: str, tags_only: bool, tune: bool, report: bool, report_dir: Path,
+               as_json: bool, index_dir: Path) -> None:
+    """P@3, hit@3 and nDCG@5 of peer suggestions on expert cases, per split (ir_measures); --tune picks weights."""
+    from nzc_knowledge.recommend.evaluate import (
+        DEFAULT_CASES, evaluate_peers, load_cases, peers_report, tune_peer_scoring, with_weights,
+    )
 
     snapshot, service = _load_service(index_dir, text_weight=0.0 if tags_only else None)
-    report = evaluate_peers(service, load_cases(cases or DEFAULT_CASES))
-    report["snapshot_id"] = snapshot.manifest.get("snapshot_id")
-    report["text_weight"] = service.text_weight
+    path = cases or DEFAULT_CASES
+    chosen = load_cases(path, None if split == "all" else split)
+    tuning = None
+    baselines = {}
+    if tune:
+        from nzc_knowledge.recommend.peers import PeerService
+
+        # The dense index first: on a tie the passage vectors used before round 2 stay.
+        services = {"dense": PeerService(snapshot, text_weight=service.text_weight, passage_vectors="dense")}
+        if snapshot.multilingual is not None and not tags_only:
+            services["multilingual"] = service if service.passage_vectors == "multilingual" else PeerService(
+                snapshot, passage_vectors="multilingual")
+        tuning = tune_peer_scoring(services, load_cases(path, "tune"))
+        baselines["Defaults of this build, before tuning"] = evaluate_peers(service, chosen)
+        service = with_weights(services[tuning[0]["vectors"]], tuning[0]["weights"])
+    if report and not tags_only:
+        from nzc_knowledge.recommend.evaluate import ROUND_1_VECTORS, ROUND_1_WEIGHTS
+        from nzc_knowledge.recommend.peers import PeerService
+
+        before = with_weights(PeerService(snapshot, passage_vectors=ROUND_1_VECTORS), ROUND_1_WEIGHTS)
+        baselines["Engine before round 2 (dense passage vectors, hand-set weights)"] = evaluate_peers(before, chosen)
+    result = evaluate_peers(service, chosen)
+    result["snapshot_id"] = snapshot.manifest.get("snapshot_id")
+    if tuning is not None:
+        result["tuning"] = tuning[:10]
+    result["baselines"] = {name: {"weights": part["weights"], "passage_vectors": part["passage_vectors"],
+                                  "splits": part["splits"]} for name, part in baselines.items()}
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
-        return
-    for row in report["per_case"]:
-        click.echo(f"{row['id']:<36} hit@3 {row['hit@3']:.0f}  nDCG@5 {row['nDCG@5']:.3f}  top: {', '.join(row['top5'][:3])}")
-    measures = "  ".join(f"{name} {value:.4f}" for name, value in report["measures"].items())
-    click.echo(f"\n{report['cases']} cases, snapshot {report['snapshot_id']}, text_weight {service.text_weight}: {measures}")
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for row in result["per_case"]:
+            click.echo(f"{row['id']:<36} {row['split']:<8} P@3 {row['P@3']:.2f}  hit@3 {row['hit@3']:.0f}  "
+                       f"nDCG@5 {row['nDCG@5']:.3f}  top: {', '.join(row['top5'][:3])}")
+        if tuning is not None:
+            click.echo(f"\ntuned on {len(load_cases(path, 'tune'))} tune cases over {len(tuning)} weight combinations; "
+                       f"chosen: {json.dumps(tuning[0]['weights'])}, vectors {tuning[0]['vectors']} "
+                       f"(tune {json.dumps(tuning[0]['measures'])})")
+        click.echo(f"\nsnapshot {result['snapshot_id']}, weights {json.dumps(result['weights'])}, "
+                   f"passage vectors {result['passage_vectors']}")
+        for name, part in result["splits"].items():
+            measures = "  ".join(f"{measure} {value:.4f}" for measure, value in part["measures"].items())
+            click.echo(f"  {name:<18} {part['cases']:>3} cases  {measures}  (P@3 ceiling {part['P@3 ceiling']:.3f})")
+    if report:
+        import shlex
+        import sys
+
+        facts = {"snapshot": f"{result['snapshot_id']} ({len(snapshot.resources)} resources, "
+                             f"{len(service.content)} content cities)",
+                 "cases": f"{path.name}: {len(chosen)} cases ({split})",
+                 "measures": "ir_measures: P(rel=1)@3, Success(rel=1)@3 as hit@3, nDCG@5 with graded gains; "
+                             "P@3 ceiling = mean of min(3, expected peers)/3"}
+        written = peers_report(report_dir / ("peers-tuning.md" if tune else "peers.md"),
+                               "nzc " + shlex.join(sys.argv[1:]),
+                               facts, result, baselines, tuning)
+        if not as_json:
+            click.echo(f"report: {written}")
 
 
 @click.command("peers")

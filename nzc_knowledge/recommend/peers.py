@@ -4,22 +4,32 @@ Score of a candidate peer P for a city Q (all parts in [0, 1]):
 
     tags(Q, P)      = sum over families f of  w_f * cos(v_f(Q), v_f(P))  /  sum of w_f over the families Q has
         v_f = tag weights of the family (see profiles.py) x idf (a tag every city has tells little);
-        w_domains = 0.4, w_barriers = 0.4, w_levers = 0.2: NetZeroCities pairs cities on shared
-        emission domains and challenges first, levers of change second.
+        w_domains = 0.4, w_barriers = 0.4, w_levers = 0.2 (FAMILY_WEIGHTS): NetZeroCities pairs cities on
+        shared emission domains and challenges first, levers of change second.
     passages(Q, P)  = how closely P's resources treat what Q's resources treat, from the snapshot's own
-        passage embeddings (no model at query time): resource vector = mean of its chunk vectors;
-        vectors centred per language (the encoder is English-centric: same-language texts look alike);
+        passage embeddings (no model at query time; the multilingual index when the snapshot has one,
+        PASSAGE_VECTORS, since it places an Italian and an English text on one topic close together;
+        else the English-centric dense index): resource vector = mean of its chunk vectors;
+        only resources with a tag (no climate content, no say); vectors centred per language (even the
+        multilingual encoder places same-language texts a little closer);
         pair similarity rescaled so the corpus' median cross-city pair is 0 and identical is 1;
-        passages = 0.5 * mean over Q's resources of the best match among P's + 0.5 * the best pair.
+        passages = (1 - b) * mean over Q's resources of the best match among P's + b * the best pair,
+        b = BEST_PAIR_SHARE = 0.75.
         Tags say *which* challenge (energy, finance); passages say *which kind* (lignite district
         heating, shore power at ports); `nzc eval peers [--tags-only]` measures what each adds.
-    challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 0.5 (0 when either city has
-        no embedded resource, or for a service built with text_weight=0: the tags-only formula).
+    challenge(Q, P) = (1 - t) * tags + t * passages, t = TEXT_WEIGHT = 1.0 (0 when either city has
+        no embedded resource, or for a service built with text_weight=0: the tags-only formula). On
+        the expert cases the passages found the expected peers better than any mix with the tags; the
+        tags still explain the match (shared_domains, ...) and filter it.
     size(Q, P)      = exp(-1.5 * |log10(population Q / population P)|)   (1 at equal size, 0.35 at 5x; 0.5 if unknown)
     geography(Q, P) = exp(-distance / 500 km)  (without coordinates: 0.7 same country, 0.4 same region, 0.1)
 
     score = (1 - s - g) * challenge + s * size + g * geography,
-        s = 0.15 when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
+        s = SIZE_WEIGHT = 0.15 when prefer_similar_size, g = 0.2 when prefer_nearby (else 0).
+
+The weights (`PeerWeights`) and the passage vectors were chosen by `nzc eval peers --tune`: a grid
+search on the `tune` half of the expert cases only, reported on the `held_out` half
+(eval/reports/peers-tuning.md, eval/reports/peers.md).
 
 Peers are cities with content (a city without resources has no challenge profile to compare). A
 queried city without content is matched on size and geography only (s = g = 0.5), and the
@@ -28,9 +38,11 @@ explanation says so.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +61,9 @@ from nzc_knowledge.taxonomy import TAG_FAMILIES, keys_of, label_for, normalise_k
 logger = logging.getLogger(__name__)
 
 FAMILY_WEIGHTS = {"domains": 0.4, "barriers": 0.4, "levers": 0.2}
-TEXT_WEIGHT = 0.5
+TEXT_WEIGHT = 1.0  # tuned (eval/reports/peers-tuning.md): tags decide only where a city has no embedded resource
+BEST_PAIR_SHARE = 0.75
+PASSAGE_VECTORS = "multilingual"  # which of the snapshot's dense indexes passages(Q, P) compares ("dense" or "multilingual")
 MIN_LANGUAGE_RESOURCES = 3  # a language with fewer embedded resources is centred on the corpus mean
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 SIZE_WEIGHT = 0.15
@@ -61,6 +75,28 @@ MAX_LIMIT = 100
 EVIDENCE_PER_PEER = 3
 CLOSE_PAIR = 0.25  # rescaled passage similarity above which the closest pair of resources is named
 FILTER_FAMILIES = {"domain": "domains", "barrier": "barriers", "lever": "levers"}
+
+
+@dataclass(frozen=True)
+class PeerWeights:
+    """The weights of the peer score (see the module docstring); defaults are the tuned values."""
+
+    domains: float = FAMILY_WEIGHTS["domains"]
+    barriers: float = FAMILY_WEIGHTS["barriers"]
+    levers: float = FAMILY_WEIGHTS["levers"]
+    text: float = TEXT_WEIGHT
+    best_pair: float = BEST_PAIR_SHARE
+    size: float = SIZE_WEIGHT
+
+    def __post_init__(self) -> None:
+        for name in ("domains", "barriers", "levers", "text", "best_pair", "size"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"peer weight {name} must be between 0 and 1, got {getattr(self, name)!r}")
+        if self.size + GEO_WEIGHT >= 1.0:
+            raise ValueError(f"peer weight size must be below {1 - GEO_WEIGHT} so the challenge keeps a share")
+
+    def family(self, family: str) -> float:
+        return float(getattr(self, family))
 
 
 def _join(items: Sequence[str]) -> str:
@@ -97,7 +133,7 @@ class PeerService:
 
     def __init__(
         self, snapshot: Snapshot, registry_path: Path | None = None, use_geonames: bool = True,
-        text_weight: float = TEXT_WEIGHT,
+        text_weight: float | None = None, weights: PeerWeights | None = None, passage_vectors: str = PASSAGE_VECTORS,
     ) -> None:
         stored = snapshot.extras.get("cities")
         if stored is None:
@@ -111,12 +147,15 @@ class PeerService:
                 logger.warning("%s; peers are limited to the content cities", error)
                 stored = build_city_profiles(snapshot.resources, entries=[])
         self.snapshot_id: str | None = snapshot.manifest.get("snapshot_id")
-        self._setup(stored, snapshot.resources, use_geonames, resource_vectors(snapshot), text_weight)
+        vectors = resource_vectors(snapshot, passage_vectors)
+        self.passage_vectors = "multilingual" if passage_vectors == "multilingual" and snapshot.multilingual is not None else "dense"
+        self._setup(stored, snapshot.resources, use_geonames, vectors, _weights(weights, text_weight))
 
     @classmethod
     def from_resources(
         cls, resources: list[Resource], registry_path: Path | None = None, use_geonames: bool = True,
-        vectors: dict[str, np.ndarray] | None = None, text_weight: float = TEXT_WEIGHT,
+        vectors: dict[str, np.ndarray] | None = None, text_weight: float | None = None,
+        weights: PeerWeights | None = None,
     ) -> PeerService:
         """A service over resources held in memory (tests, benchmarks): profiles built as an ingest would.
 
@@ -125,18 +164,28 @@ class PeerService:
         """
         service = cls.__new__(cls)
         service.snapshot_id = None
-        service._setup(build_city_profiles(resources, registry_path), resources, use_geonames, vectors or {}, text_weight)
+        service.passage_vectors = "given" if vectors else "none"
+        service._setup(
+            build_city_profiles(resources, registry_path), resources, use_geonames, vectors or {}, _weights(weights, text_weight)
+        )
+        return service
+
+    def reweighted(self, weights: PeerWeights) -> PeerService:
+        """The same service scoring with other weights (cheap: names, profiles and passages are shared).
+
+        A service built with text weight 0 has no passage vectors, so the text weight stays 0 then.
+        """
+        service = copy.copy(self)
+        service._set_weights(weights if self.passages.size or weights.text == 0 else replace(weights, text=0.0))
         return service
 
     # ------------------------------------------------------------------ setup
 
     def _setup(
         self, stored: dict[str, Any], resources: list[Resource], use_geonames: bool, vectors: dict[str, np.ndarray],
-        text_weight: float,
+        weights: PeerWeights,
     ) -> None:
-        if not 0.0 <= text_weight <= 1.0:
-            raise ValueError("text_weight must be between 0 and 1")
-        self.text_weight = text_weight
+        self.text_weight = weights.text  # decides whether passage vectors are prepared at all
         self.directory = CityDirectory.load(stored, use_geonames=use_geonames)
         self.records: list[CityRecord] = self.directory.records
         self.resources: dict[str, Resource] = {resource.id: resource for resource in resources}
@@ -145,23 +194,22 @@ class PeerService:
         count = len(self.content)
         self.keys = {family: keys_of(family) for family in TAG_FAMILIES}
         self.raw: dict[str, np.ndarray] = {}
-        blocks = []
+        self.unit: dict[str, np.ndarray] = {}  # per family: tag weights x idf, unit length per city
         self.idf: dict[str, np.ndarray] = {}
         for family in TAG_FAMILIES:
             matrix = np.zeros((count, len(self.keys[family])), dtype=np.float64)
             for row, position in enumerate(self.content):
-                weights = self.records[position].weights.get(family, {})
+                tag_weights = self.records[position].weights.get(family, {})
                 for column, key in enumerate(self.keys[family]):
-                    matrix[row, column] = weights.get(key, 0.0)
+                    matrix[row, column] = tag_weights.get(key, 0.0)
             self.raw[family] = matrix
             document_frequency = (matrix > 0).sum(axis=0)
             self.idf[family] = np.log((1 + count) / (1 + document_frequency)) + 1.0
             weighted = matrix * self.idf[family]
             norms = np.linalg.norm(weighted, axis=1, keepdims=True)
-            blocks.append(np.sqrt(FAMILY_WEIGHTS[family]) * np.divide(weighted, norms, out=np.zeros_like(weighted), where=norms > 0))
-        self.challenge = np.hstack(blocks) if blocks else np.zeros((count, 0))
+            self.unit[family] = np.divide(weighted, norms, out=np.zeros_like(weighted), where=norms > 0)
         self.family_present = np.stack([(self.raw[family] > 0).any(axis=1) for family in TAG_FAMILIES], axis=1)
-        self.family_weight = np.array([FAMILY_WEIGHTS[family] for family in TAG_FAMILIES])
+        self._set_weights(weights)
         self.log_population = np.array(
             [math.log10(self.records[p].population) if self.records[p].population else np.nan for p in self.content]
         )
@@ -171,12 +219,21 @@ class PeerService:
         self.region = np.array([self.records[p].region or "" for p in self.content], dtype=object)
         self._setup_passages(vectors)
 
+    def _set_weights(self, weights: PeerWeights) -> None:
+        """The weight-dependent part: family-weighted challenge vectors, text and size weights."""
+        self.weights = weights
+        self.text_weight = weights.text
+        blocks = [np.sqrt(weights.family(family)) * self.unit[family] for family in TAG_FAMILIES]
+        self.challenge = np.hstack(blocks) if blocks else np.zeros((len(self.content), 0))
+        self.family_weight = np.array([weights.family(family) for family in TAG_FAMILIES])
+
     def _setup_passages(self, vectors: dict[str, np.ndarray]) -> None:
         """Resource vectors grouped by content city (rows `offsets[i]:offsets[i+1]`), and the corpus baseline."""
         ids: list[str] = []
         offsets = [0]
         for position in self.content:
-            ids.extend(rid for rid in self.records[position].resources if rid in vectors)
+            # A resource without any tag has no climate content (an events calendar): it says nothing of the challenge.
+            ids.extend(rid for rid in self.records[position].resources if rid in vectors and self.has_climate_content(rid))
             offsets.append(len(ids))
         self.passage_ids = ids
         self.passage_offsets = np.asarray(offsets, dtype=np.int64)
@@ -200,6 +257,11 @@ class PeerService:
             self.passages = np.zeros((0, 1), dtype=np.float32)
             self.passages_t = np.zeros((1, 0), dtype=np.float32)
             self.has_passages = np.zeros(len(self.content), dtype=bool)
+
+    def has_climate_content(self, resource_id: str) -> bool:
+        """Whether a resource has any tag (the contract: a page with no climate content gets none)."""
+        resource = self.resources.get(resource_id)
+        return resource is None or any(getattr(resource, family) for family in TAG_FAMILIES)
 
     def _center_languages(self, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
         """Subtract each language's mean vector (the corpus mean for rare languages).
@@ -242,7 +304,8 @@ class PeerService:
             if not self.has_passages[query_row]:
                 continue
             per_resource = np.maximum.reduceat(self._pair_similarity(int(query_row)), starts, axis=1)
-            city = 0.5 * per_resource.mean(axis=0) + 0.5 * per_resource.max(axis=0)
+            share = self.weights.best_pair
+            city = (1 - share) * per_resource.mean(axis=0) + share * per_resource.max(axis=0)
             scores[index] = [city[column] if column is not None else 0.0 for column in candidates]
         return scores
 
@@ -410,7 +473,7 @@ class PeerService:
         lon = np.radians(np.array([r.lon if r.lon is not None else np.nan for r in queries], dtype=np.float64))
         distances = self._distances(lat, lon, candidate_rows)
         geography = self._geo_scores(queries, candidate_rows, distances)
-        s = SIZE_WEIGHT if prefer_similar_size else 0.0
+        s = self.weights.size if prefer_similar_size else 0.0
         g = GEO_WEIGHT if prefer_nearby else 0.0
         with_content = (1 - s - g) * challenge + s * size + g * geography
         # Without content only size and place are known; geography always counts then.
@@ -645,9 +708,21 @@ class PeerService:
         return plan_twinning(self, pilots, twins, max_twins_per_pilot)
 
 
-def resource_vectors(snapshot: Snapshot) -> dict[str, np.ndarray]:
-    """Resource id -> mean of its chunk vectors (unit length), from the snapshot's dense index."""
-    vectors = np.asarray(snapshot.dense.vectors)
+def _weights(weights: PeerWeights | None, text_weight: float | None) -> PeerWeights:
+    """The weights to score with: `weights` (default: the tuned ones), with `text_weight` overriding its text weight."""
+    chosen = weights or PeerWeights()
+    return chosen if text_weight is None else replace(chosen, text=text_weight)
+
+
+def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS) -> dict[str, np.ndarray]:
+    """Resource id -> mean of its chunk vectors (unit length), from the snapshot's `source` index.
+
+    `source` "multilingual" falls back to the dense index when the snapshot was built without one.
+    """
+    if source not in ("dense", "multilingual"):
+        raise ValueError(f"unknown passage vectors {source!r}; choose dense or multilingual")
+    index = snapshot.multilingual if source == "multilingual" and snapshot.multilingual is not None else snapshot.dense
+    vectors = np.asarray(index.vectors)
     result: dict[str, np.ndarray] = {}
     if len(vectors) == 0:
         return result
@@ -666,4 +741,4 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
-__all__ = ["PeerService", "FAMILY_WEIGHTS", "TEXT_WEIGHT", "resource_vectors"]
+__all__ = ["PeerService", "PeerWeights", "FAMILY_WEIGHTS", "TEXT_WEIGHT", "resource_vectors"]
