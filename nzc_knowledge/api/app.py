@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         yield
         app.state.jobs.shutdown()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc from the package's own files: FastAPI's default /docs loads them from
+    # a CDN, which the portal's network (and CI) cannot reach.
+    app = FastAPIOffline(
         title="nzc-knowledge",
         version=nzc_knowledge.__version__,
         description="Search and peer-city recommendations over a climate-action knowledge repository for European cities.",
