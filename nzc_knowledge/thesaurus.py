@@ -274,7 +274,7 @@ CONCEPTS: tuple[Concept, ...] = (
             "nl": ("renovatie", "energetische renovatie", "verduurzaming", "energiebesparing", "energie-efficiëntie"),
         },
         {
-            "en": ("fixing up old homes", "making homes warmer", "doing up the house", "lower heating bills", "old houses"),
+            "en": ("fixing up old homes", "making homes warmer", "lower heating bills", "old houses"),
             "de": ("altes haus modernisieren", "heizkosten senken"),
             "fr": ("retaper la maison", "réduire la facture de chauffage"),
             "it": ("sistemare casa", "bollette del riscaldamento più basse"),
@@ -416,7 +416,7 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept(
         "waste_heat_recovery", "energy",
         {
-            "en": ("waste heat recovery", "excess heat", "surplus heat", "industrial waste heat", "heat recovery", "low-temperature network"),
+            "en": ("waste heat recovery", "waste heat", "excess heat", "surplus heat", "industrial waste heat", "heat recovery", "low-temperature network"),
             "de": ("abwärmenutzung", "industrielle abwärme", "abwärme", "wärmerückgewinnung"),
             "fr": ("chaleur fatale", "récupération de chaleur", "chaleur de récupération"),
             "it": ("calore di scarto", "recupero di calore", "cascame termico", "calore residuo"),
@@ -710,7 +710,7 @@ CONCEPTS: tuple[Concept, ...] = (
             "nl": ("circulair inkopen", "duurzaam inkopen", "maatschappelijk verantwoord inkopen", "gunningscriteria"),
         },
         {
-            "en": ("buying greener", "buying second-hand", "what the council buys", "tenders"),
+            "en": ("buying greener", "buying second-hand", "what the council buys"),
             "de": ("grüner einkaufen", "ausschreibungen"),
             "fr": ("acheter plus vert", "appels d'offres"),
             "it": ("comprare verde", "gare d'appalto"),
@@ -822,7 +822,7 @@ CONCEPTS: tuple[Concept, ...] = (
             "nl": ("natuurgebaseerde oplossingen", "groenblauwe infrastructuur", "biodiversiteit"),
         },
         {
-            "en": ("more green spaces", "parks", "greenery", "nature in the city", "wildlife in the city"),
+            "en": ("more green spaces", "greenery", "nature in the city", "wildlife in the city"),
             "de": ("mehr grün", "natur in der stadt", "grünflächen"),
             "fr": ("espaces verts", "nature en ville"),
             "it": ("spazi verdi", "natura in città", "aree verdi"),
@@ -858,7 +858,7 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept(
         "carbon_capture", "industry",
         {
-            "en": ("carbon capture and storage", "CCS", "CCUS", "BECCS", "bio-CCS", "carbon dioxide removal", "negative emissions"),
+            "en": ("carbon capture and storage", "bioenergy with carbon capture and storage", "CCS", "CCUS", "BECCS", "bio-CCS", "carbon dioxide removal", "negative emissions"),
             "de": ("co2-abscheidung", "co2-speicherung", "co2-abscheidung und -speicherung", "negativemissionen"),
             "fr": ("captage et stockage du carbone", "captage du co2", "émissions négatives"),
             "it": ("cattura e stoccaggio della co2", "cattura del carbonio", "emissioni negative"),
@@ -912,7 +912,7 @@ CONCEPTS: tuple[Concept, ...] = (
             "nl": ("groene obligaties", "klimaatfinanciering", "laagrentende leningen", "subsidie", "revolverend fonds"),
         },
         {
-            "en": ("borrowing money for climate projects", "paying for climate measures", "who pays", "funding",
+            "en": ("borrowing money for climate projects", "paying for climate measures", "who pays",
                    "money for the project"),
             "de": ("wer zahlt", "geld für klimaschutz"),
             "fr": ("qui paie", "argent pour le climat"),

@@ -28,6 +28,10 @@ RANKING_OPTIONS = (
     ("dense_weight", click.FloatRange(min=0), "Weight of the English dense ranking (MiniLM) in the fusion"),
     ("multilingual_weight", click.FloatRange(min=0), "Weight of the multilingual dense ranking for English queries"),
     ("depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
+    ("expansion_weight", click.FloatRange(min=0), "Weight of the thesaurus-expanded query's signals, relative to each retriever's"),
+    ("cross_language_margin", click.FloatRange(min=-1, max=2),
+     "How far below the best same-language passage's multilingual cosine a passage only the multilingual encoder "
+     "judges may be and still get the cross-language boost"),
 )
 
 
@@ -62,7 +66,8 @@ def _ranking_grid(values: dict[str, Any]) -> list:
 
 def _ranking_label(ranking) -> str:
     return (f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} "
-            f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth}")
+            f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth} "
+            f"expansion={ranking.expansion_weight:g} cross_language_margin={ranking.cross_language_margin}")
 
 
 def _ranking_suffix(ranking) -> str:
@@ -71,7 +76,8 @@ def _ranking_suffix(ranking) -> str:
     if ranking == RankingSettings():
         return ""
     return (f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}"
-            f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}")
+            f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}"
+            f"-ew{ranking.expansion_weight:g}-xm{ranking.cross_language_margin}")
 
 
 def _command_line() -> str:
