@@ -8,7 +8,9 @@ language is unknown, so a plain English "flat" is not read as the Dutch for an a
 
 The expansion is the concept's first technical terms in the query's language and in English. The search service
 gives them their own, lower-weighted lexical and dense signals, so a resource that matches the query's own words
-ranks above one that matches only an expansion. One exception on the dense side: a query that names a concept by
+ranks above one that matches only an expansion. The recognised variants must account for at least half of the
+query's words, so "bikes" in "cargo bikes tender" does not turn the query into one about cycling infrastructure.
+One exception on the dense side: a query that names a concept by
 its acronym ("LEZ", "PAYT") is encoded with its expansion, because the acronym alone means nothing to an encoder.
 """
 
@@ -22,6 +24,9 @@ from nzc_knowledge.taxonomy import CONCEPTS, Concept
 from nzc_knowledge.text.analysis import lexical_terms
 
 TERMS_PER_LANGUAGE = 3  # technical terms taken from each matched concept per language: the preferred ones come first
+# The recognised variants must account for at least this share of the query's words: one plain word of a longer
+# query ("bikes" in "cargo bikes tender") is not evidence that the query is about the concept behind it.
+MIN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Expansion:
     phrases: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)  # the language of each phrase
     acronym: bool = False  # a concept was recognised by its acronym
+    coverage: float = 0.0  # the share of the query's words that the recognised variants account for
 
 
 @lru_cache(maxsize=None)
@@ -65,18 +71,24 @@ def expand_query(text: str, language: str | None, analysed_in: Iterable[str] = (
     everyday_language = language or "en"
     matched: list[Concept] = []
     acronym = False
+    coverage = 0.0
     for analyser in dict.fromkeys([everyday_language, *analysed_in]):
         query_stems = set(lexical_terms(text, analyser))
         if not query_stems:
             continue
+        explained: set[str] = set()
         for variant in _variants(analyser):
-            if variant.concept in matched or not (variant.technical or analyser == everyday_language):
+            if not (variant.technical or analyser == everyday_language) or not variant.stems <= query_stems:
                 continue
-            if variant.stems <= query_stems:
+            explained |= variant.stems
+            if variant.concept not in matched:
                 matched.append(variant.concept)
                 acronym = acronym or variant.acronym
+        coverage = max(coverage, len(explained) / len(query_stems))
+    if coverage < MIN_COVERAGE:
+        return Expansion()
     lowered = text.lower()
-    expansion = Expansion([concept.key for concept in matched], acronym=acronym)
+    expansion = Expansion([concept.key for concept in matched], acronym=acronym, coverage=coverage if matched else 0.0)
     for concept in matched:
         for phrase_language in dict.fromkeys([everyday_language, "en"]):
             for phrase in concept.terms.get(phrase_language, ())[:TERMS_PER_LANGUAGE]:

@@ -32,6 +32,7 @@ class AnalysedQuery:
     expansion_languages: tuple[str, ...] = ()  # the languages `expansion_terms` were analysed in
     expanded_dense_text: str | None = None  # the query followed by its expansions, for a second query vector
     concepts: list[str] = field(default_factory=list)  # the thesaurus concepts the query names
+    expansion_coverage: float = 0.0  # the share of the query's words the recognised thesaurus variants account for
 
     @property
     def was_corrected(self) -> bool:
@@ -108,4 +109,4 @@ def analyse_query(
     # An acronym means nothing to an encoder: its query vector is the expanded one (search/expansion.py).
     dense_text = expanded_dense_text if extra and expansion.acronym else corrected
     return AnalysedQuery(original, corrected, language, dense_text, terms, extra, analysers, expansion_terms,
-                         expansion_languages, expanded_dense_text, expansion.concepts)
+                         expansion_languages, expanded_dense_text, expansion.concepts, expansion.coverage)
