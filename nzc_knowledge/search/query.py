@@ -1,4 +1,4 @@
-"""Query analysis: spelling correction against the index vocabulary, synonym expansion, lexical terms."""
+"""Query analysis: spelling correction against the index vocabulary, thesaurus expansion, lexical terms."""
 
 from __future__ import annotations
 
