@@ -147,11 +147,16 @@ def test_crosslingual_set_has_six_queries_in_each_of_six_languages():
 
 
 def test_product_query_set_is_well_formed_and_fully_judged():
-    """eval/queries.jsonl and eval/qrels.tsv: at least 60 queries, all six kinds, every query judged."""
+    """eval/queries.jsonl and eval/qrels.tsv: at least 60 queries, all seven kinds, every query judged, languages named."""
     root = Path(__file__).parents[1] / "eval"
     queries, qrels = read_queries(root / "queries.jsonl"), read_qrels(root / "qrels.tsv")
     assert len(queries) >= 60
-    assert {query.kind for query in queries.values()} == {"keyword", "question", "filtered", "typo", "cross_lingual", "acronym"}
+    assert {query.kind for query in queries.values()} == {"keyword", "question", "filtered", "typo", "cross_lingual", "acronym",
+                                                          "everyday"}
+    assert all(query.language for query in queries.values())
+    everyday = [query for query in queries.values() if query.kind == "everyday"]
+    assert len(everyday) >= 24 and "en" in {query.language for query in everyday}
+    assert len({query.language for query in everyday} - {"en"}) >= 3
     assert set(qrels) == set(queries)
     assert all(any(score > 0 for score in judged.values()) for judged in qrels.values())
     assert all(query.filters for query in queries.values() if query.kind == "filtered")

@@ -28,6 +28,10 @@ RANKING_OPTIONS = (
     ("dense_weight", click.FloatRange(min=0), "Weight of the English dense ranking (MiniLM) in the fusion"),
     ("multilingual_weight", click.FloatRange(min=0), "Weight of the multilingual dense ranking for English queries"),
     ("depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
+    ("expansion_weight", click.FloatRange(min=0), "Weight of the thesaurus-expanded query's signals, relative to each retriever's"),
+    ("cross_language_margin", click.FloatRange(min=-1, max=2),
+     "How far below the best same-language passage's multilingual cosine a passage only the multilingual encoder "
+     "judges may be and still get the cross-language boost"),
 )
 
 
@@ -62,7 +66,8 @@ def _ranking_grid(values: dict[str, Any]) -> list:
 
 def _ranking_label(ranking) -> str:
     return (f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} "
-            f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth}")
+            f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth} "
+            f"expansion={ranking.expansion_weight:g} cross_language_margin={ranking.cross_language_margin}")
 
 
 def _ranking_suffix(ranking) -> str:
@@ -71,7 +76,8 @@ def _ranking_suffix(ranking) -> str:
     if ranking == RankingSettings():
         return ""
     return (f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}"
-            f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}")
+            f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}"
+            f"-ew{ranking.expansion_weight:g}-xm{ranking.cross_language_margin}")
 
 
 def _command_line() -> str:
@@ -225,16 +231,22 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
 @click.option("--report-name", default="sample-corpus", show_default=True, help="Report file stem")
 @click.option("--group-by", type=click.Choice(["kind", "language"]), default="kind", show_default=True,
               help="Break nDCG@10 down by the queries' kind or the language they are written in")
-@click.option("--json", "as_json", is_flag=True, help="Print {mode: {metric: value, by_kind: {...}}} as JSON")
+@click.option("--half", type=click.Choice(["all", "tuning", "held-out"]), default="all", show_default=True,
+              help="Evaluate only one half of the queries (split by a hash of the id, nzc_knowledge/eval/halves.py); "
+                   "tune on 'tuning', report 'held-out'")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {mode: {metric: value, by_kind: {...}, held_out: {...}, foreign_noise: {...}}} as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
 def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes: tuple[str, ...], limit: int,
-            runs_dir: Path, report: bool, report_dir: Path, report_name: str, group_by: str, as_json: bool,
+            runs_dir: Path, report: bool, report_dir: Path, report_name: str, group_by: str, half: str, as_json: bool,
             quiet: bool, **ranking_values) -> None:
     """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
     from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
+    from nzc_knowledge.eval.halves import held_out_ids, select_half
     from nzc_knowledge.eval.harness import run_queries
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, group_means
+    from nzc_knowledge.eval.noise import foreign_noise
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.service import open_search_service
 
@@ -244,6 +256,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     unknown = sorted(set(qrels) - set(query_set))
     if unknown:
         raise click.ClickException(f"{qrels_file} judges queries that {queries_file} does not have: {', '.join(unknown[:5])}")
+    query_set, qrels = select_half(query_set, half), select_half(qrels, half)
     snapshot = Snapshot.load(SnapshotStore(index_dir or load_settings().index_dir).current_path())
     relevant = {doc for judged in qrels.values() for doc, score in judged.items() if score > 0}
     warnings = []
@@ -258,12 +271,23 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     results: dict[str, dict[str, Any]] = {}
     per_kind: dict[str, dict[str, dict[str, float]]] = {}  # kind -> mode -> metric -> value
     evaluations = {}
+    held_out = held_out_ids(query_set)
+    query_language = {qid: query.language for qid, query in query_set.items()}
+    resource_language = {resource.id: resource.language for resource in snapshot.resources}
+    noise = {}
     for mode in modes:
         run, _ = run_queries(service, query_set, mode, limit, progress)  # type: ignore[arg-type]
-        write_run(runs_dir / f"{report_name}-{mode}{_ranking_suffix(ranking)}.trec", run, tag=f"nzc-{mode}")
+        suffix = "" if half == "all" else f"-{half}"
+        write_run(runs_dir / f"{report_name}-{mode}{_ranking_suffix(ranking)}{suffix}.trec", run, tag=f"nzc-{mode}")
         evaluations[mode] = evaluate(qrels, run)
         groups = group_means(evaluations[mode], group_of)
-        results[mode] = dict(evaluations[mode].aggregate) | {"by_kind": groups}
+        noise[mode] = foreign_noise(run, qrels, query_language, resource_language)
+        held_out_evaluation = evaluations[mode].subset(held_out)
+        results[mode] = dict(evaluations[mode].aggregate) | {
+            "by_kind": groups,
+            "held_out": dict(held_out_evaluation.aggregate) | {"by_kind": group_means(held_out_evaluation, group_of)},
+            "foreign_noise": noise[mode].as_dict(),
+        }
         for kind, values in groups.items():
             per_kind.setdefault(kind, {})[mode] = values
     total = time.perf_counter() - started
@@ -277,6 +301,15 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
         click.echo(f"\nnDCG@10 per query {group_by}")
         _print_table({f"{kind} ({counts[kind]})": {mode: by_mode[mode]["nDCG@10"] for mode in modes}
                       for kind, by_mode in per_kind.items()}, modes, first=group_by)
+        if half == "all":
+            click.echo(f"\nnDCG@10 per query {group_by}, held-out half")
+            _print_table(_held_out_table(results, modes), modes, first=group_by)
+        click.echo("\nforeign-language noise (English queries; a non-relevant resource in another language above a "
+                   "relevant English one in the first 10)")
+        for mode in modes:
+            item = noise[mode]
+            click.echo(f"  {mode}: {len(item.affected)}/{item.queries} queries ({item.share:.1%}), "
+                       f"{item.inversions} inversions" + (f" [{', '.join(item.affected)}]" if item.affected else ""))
         click.echo(f"total {total:.0f} s; runs in {runs_dir}")
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -290,11 +323,16 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
             "queries": f"{queries_file} ({len(query_set)} queries; {group_by}: "
                        + ", ".join(f"{kind} {count}" for kind, count in counts.items()) + ")",
             "judgments": f"{qrels_file} ({sum(len(j) for j in qrels.values())} graded judgments, 0-2)",
+            "half": f"{half} (halves by a hash of the query id, nzc_knowledge/eval/halves.py; {len(held_out)} held-out)",
+            "foreign-language noise": "; ".join(
+                f"{mode} {len(noise[mode].affected)}/{noise[mode].queries} English queries "
+                f"({noise[mode].share:.1%}), {noise[mode].inversions} inversions" for mode in modes),
             "total time": f"{total:.0f} s",
         }
         written = run_report(report_dir / f"{report_name}.md", f"Retrieval evaluation: {report_name}", _command_line(),
                              facts, table, METRIC_NAMES, plot, per_kind=per_kind, group_label=group_by,
-                             worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=warnings)
+                             worst=_worst(evaluations.get("hybrid"), query_set, count=12), notes=warnings,
+                             held_out=_held_out_table(results, modes) if half == "all" else None)
         if not as_json:
             click.echo(f"report: {written} and {plot}")
 
@@ -380,6 +418,17 @@ def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir
         written = tags_report(report_dir / f"{report_name}.md", _command_line(), facts, qualities)
         if not as_json:
             click.echo(f"report: {written}")
+
+
+def _held_out_table(results: dict[str, dict[str, Any]], modes) -> dict[str, dict[str, float]]:
+    """nDCG@10 per group and mode over the held-out half, plus the half's overall figure."""
+    table: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        held_out = results[mode]["held_out"]
+        for kind, values in held_out["by_kind"].items():
+            table.setdefault(f"{kind} ({int(values['queries'])})", {})[mode] = values["nDCG@10"]
+        table.setdefault("all held-out", {})[mode] = held_out["nDCG@10"]
+    return table
 
 
 def _progress_over(items: list, enabled: bool):

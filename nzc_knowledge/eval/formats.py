@@ -22,7 +22,7 @@ Qrels = dict[str, dict[str, int]]  # query id -> document id -> graded relevance
 Run = dict[str, dict[str, float]]  # query id -> document id -> score (higher is better)
 
 BEIR_QRELS_HEADER = ("query-id", "corpus-id", "score")
-QUERY_KINDS = ("keyword", "question", "filtered", "typo", "cross_lingual", "acronym")
+QUERY_KINDS = ("keyword", "question", "filtered", "typo", "cross_lingual", "acronym", "everyday")
 
 
 class FormatError(ValueError):

@@ -93,9 +93,9 @@ def _header(title: str, command: str, facts: Mapping[str, Any]) -> list[str]:
 def run_report(
     path: Path, title: str, command: str, facts: Mapping[str, Any], results: Table, measures: Sequence[str],
     plot: Path, per_kind: Mapping[str, Table] | None = None, worst: Sequence[tuple[str, str, float]] = (),
-    notes: Sequence[str] = (), group_label: str = "kind",
+    notes: Sequence[str] = (), group_label: str = "kind", held_out: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Path:
-    """A Markdown report of metrics per mode (and per query kind or language), with the plot beside it."""
+    """A Markdown report of metrics per mode (and per query kind or language, all and held-out), with the plot."""
     lines = _header(title, command, facts)
     lines += ["## Metrics per mode", "", markdown_table(results, measures), "", f"![metrics per mode]({plot.name})", ""]
     if per_kind:
@@ -105,6 +105,14 @@ def run_report(
         for kind, by_mode in per_kind.items():
             count = int(next(iter(by_mode.values())).get("queries", 0))
             lines.append(f"| {kind} | {count} | " + " | ".join(f"{by_mode[m]['nDCG@10']:.4f}" for m in modes) + " |")
+        lines.append("")
+    if held_out:
+        modes = list(results)
+        lines += [f"## nDCG@10 per query {group_label}, held-out half", "",
+                  "Queries whose id hashes to the held-out half (nzc_knowledge/eval/halves.py); ranking choices are "
+                  "made on the other half.", "",
+                  f"| {group_label} | " + " | ".join(modes) + " |", "| --- | " + " | ".join("---:" for _ in modes) + " |"]
+        lines += [f"| {group} | " + " | ".join(f"{by_mode[m]:.4f}" for m in modes) + " |" for group, by_mode in held_out.items()]
         lines.append("")
     if worst:
         lines += ["## Weakest queries (hybrid nDCG@10)", "", "| query | text | nDCG@10 |", "| --- | --- | ---: |"]

@@ -1,4 +1,4 @@
-"""Query analysis: spelling correction against the index vocabulary, synonym expansion, lexical terms."""
+"""Query analysis: spelling correction against the index vocabulary, thesaurus expansion, lexical terms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from nzc_knowledge.search.synonyms import expansions
+from nzc_knowledge.search.expansion import expand_query
 from nzc_knowledge.text.analysis import lexical_terms, lexicon, stop_words
 from nzc_knowledge.text.language import detect_language
 
@@ -18,15 +18,21 @@ MIN_CORRECTABLE_LENGTH = 4  # shorter words are too often acronyms or valid rare
 
 @dataclass
 class AnalysedQuery:
-    """What the retrievers use: the corrected text for the encoder, stemmed terms for BM25."""
+    """What the retrievers use: the corrected text for the encoder, stemmed terms for BM25, and the thesaurus
+    expansion kept apart (its own terms and text) so that ranking can weigh it below the query's own words."""
 
     original: str
     corrected: str
     language: str | None
     dense_text: str
     terms: list[str] = field(default_factory=list)
-    expansions: list[str] = field(default_factory=list)
+    expansions: list[str] = field(default_factory=list)  # the thesaurus phrases added to the query
     analysed_in: tuple[str, ...] = ()  # the languages whose analysers made `terms`
+    expansion_terms: list[str] = field(default_factory=list)  # stemmed terms of `expansions` not already in `terms`
+    expansion_languages: tuple[str, ...] = ()  # the languages `expansion_terms` were analysed in
+    expanded_dense_text: str | None = None  # the query followed by its expansions, for a second query vector
+    concepts: list[str] = field(default_factory=list)  # the thesaurus concepts the query names
+    expansion_coverage: float = 0.0  # the share of the query's words the recognised thesaurus variants account for
 
     @property
     def was_corrected(self) -> bool:
@@ -80,12 +86,27 @@ def analyse_query(
     original = " ".join(text.split())
     corrected = corrector.correct(original) if corrector else original
     language = detect_language(corrected, default=None, min_confidence=0.8)
-    extra = expansions(corrected)
-    dense_text = corrected if not extra else f"{corrected} ({'; '.join(extra)})"
-    expanded = " ".join([corrected, *extra])
     analysers = tuple(dict.fromkeys([language] if language else ["en", *index_languages]))
     # A query of unknown language is analysed several ways; a word that is a stop word in any of them ("as",
     # "by") is left out of all, or the German analyser would keep the English "by" as a search term.
     any_stop = frozenset().union(*(stop_words(analyser) for analyser in analysers)) if len(analysers) > 1 else frozenset()
-    terms = list(dict.fromkeys(term for analyser in analysers for term in lexical_terms(expanded, analyser, any_stop)))
-    return AnalysedQuery(original, corrected, language, dense_text, terms, extra, analysers)
+
+    def analyse(text: str) -> list[str]:
+        return list(dict.fromkeys(term for analyser in analysers for term in lexical_terms(text, analyser, any_stop)))
+
+    terms = analyse(corrected)
+    expansion = expand_query(corrected, language, analysers)
+    extra = expansion.phrases
+    # Phrases in the query's language go through the query's analysers; English ones through the English analyser,
+    # so a thesaurus match gives BM25 evidence on English passages for a foreign query too ("zona a traffico
+    # limitato" -> "limited traffic zone").
+    expansion_terms: list[str] = []
+    for phrase, phrase_language in zip(extra, expansion.languages, strict=True):
+        stems = analyse(phrase) if phrase_language in analysers else lexical_terms(phrase, phrase_language)
+        expansion_terms += [term for term in stems if term not in terms and term not in expansion_terms]
+    expansion_languages = tuple(dict.fromkeys([*analysers, *expansion.languages])) if extra else ()
+    expanded_dense_text = f"{corrected} ({'; '.join(extra)})" if extra else None
+    # An acronym means nothing to an encoder: its query vector is the expanded one (search/expansion.py).
+    dense_text = expanded_dense_text if extra and expansion.acronym else corrected
+    return AnalysedQuery(original, corrected, language, dense_text, terms, extra, analysers, expansion_terms,
+                         expansion_languages, expanded_dense_text, expansion.concepts, expansion.coverage)

@@ -41,6 +41,16 @@ class RankingSettings:
     min_dense_similarity: float = 0.30  # a passage below this cosine does not make a resource "matching" on its own
     min_multilingual_similarity: float = 0.15  # the same for USE, whose cross-lingual cosines run lower (chosen on half the cross-lingual set)
     cross_language_boost: float = 1.0  # 0: passages in another language than the query's compete unaided; 1: fully
+    # A passage that only the multilingual encoder can judge (a German page for an English query) is boosted only on
+    # evidence as strong as the competition's: a multilingual cosine within this margin of the best multilingual
+    # cosine of a passage that other retrievers judge too (for an English query: the best English passage). Below
+    # it the passage competes unaided, so a weak multilingual match alone does not lift it above same-language
+    # passages with lexical and dense evidence. None: always boosted. Chosen on the tuning half (eval/README.md).
+    cross_language_margin: float | None = 0.03
+    # Thesaurus expansion (search/expansion.py): BM25 and each encoder get a second signal from the expanded query,
+    # this many times their own weight; below 1, a resource matching the query's own words ranks above one that
+    # matches only an expansion. Chosen on the tuning half (eval/README.md).
+    expansion_weight: float = 0.9
 
 
 @dataclass
@@ -52,6 +62,8 @@ class _Signal:
     scores: np.ndarray
     min_similarity: float | None  # below this a passage does not make its resource "matching" (None: any hit does)
     judges: Callable[[str | None], bool]  # whether this retriever can judge a passage in that language
+    lexical: bool = False  # BM25 (scores are not cosines)
+    multilingual: bool = False  # the multilingual encoder's ranking
 
 
 @dataclass
@@ -131,7 +143,9 @@ class SearchService:
         MiniLM only understands English, so a German passage can only be found by the multilingual encoder; its
         score is raised by (weight of all retrievers / weight of those able to judge it) ** cross_language_boost,
         so it can compete with English passages that several retrievers agree on. Among passages of one
-        language nothing changes.
+        language nothing changes. A passage that only the multilingual encoder can judge gets that boost only when
+        its multilingual cosine is within `cross_language_margin` of the best passage other retrievers judge too
+        (hybrid mode): weak evidence alone does not put a German page on a neighbouring topic above English ones.
         """
         depth = depth or self.ranking.depth
         signals = self._signals(analysed, allowed, mode, depth)
@@ -146,38 +160,76 @@ class SearchService:
                 fused[chunk] = fused.get(chunk, 0.0) + signal.weight / (self.ranking.rrf_k + rank + 1)
                 if signal.min_similarity is None or mode == "dense" or signal.scores[rank] >= signal.min_similarity:
                     matching.add(chunk)
+        judges_of: dict[str | None, tuple[float, bool]] = {}  # language -> (weight able to judge it, only multilingual)
         for chunk in fused:
-            judges = sum(signal.weight for signal in signals if signal.judges(chunks[chunk].language))
-            if 0 < judges < total:
+            language = chunks[chunk].language
+            if language not in judges_of:
+                able = [signal for signal in signals if signal.judges(language)]
+                judges_of[language] = (sum(signal.weight for signal in able), all(signal.multilingual for signal in able))
+        margin = self.ranking.cross_language_margin
+        strong = self._on_par(signals, judges_of, margin) if margin is not None and mode == "hybrid" else None
+        for chunk in fused:
+            judges, only_multilingual = judges_of[chunks[chunk].language]
+            if 0 < judges < total and (strong is None or not only_multilingual or chunk in strong):
                 fused[chunk] *= (total / judges) ** self.ranking.cross_language_boost
         return fused, matching
+
+    def _on_par(self, signals: list[_Signal], judges_of: dict[str | None, tuple[float, bool]], margin: float) -> set[int]:
+        """Passages whose multilingual cosine is within `margin` of the best one among passages other retrievers judge."""
+        chunks = self.snapshot.chunks
+        best_judged = -1.0
+        scores: dict[int, float] = {}
+        for signal in signals:
+            if not signal.multilingual:
+                continue
+            for chunk, score in zip(signal.ids.tolist(), signal.scores.tolist(), strict=True):
+                scores[chunk] = max(score, scores.get(chunk, -1.0))
+                if not judges_of.get(chunks[chunk].language, (0.0, True))[1]:
+                    best_judged = max(best_judged, score)
+        return {chunk for chunk, score in scores.items() if score >= best_judged - margin}
 
     def _signals(self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode, depth: int) -> list[_Signal]:
         ranking = self.ranking
         query_language = analysed.language
         foreign = query_language not in (None, "en")
         signals: list[_Signal] = []
+        expansion_weight = ranking.expansion_weight if analysed.expanded_dense_text else 0.0
         if mode in ("hybrid", "lexical"):
             ids, scores = self.snapshot.lexical.search(analysed.terms, depth, allowed)
             analysed_in = set(analysed.analysed_in)
+            lexical_weight = ranking.lexical_weight if mode == "hybrid" else 1.0
             signals.append(_Signal(
-                ranking.lexical_weight if mode == "hybrid" else 1.0, ids, scores, None,
+                lexical_weight, ids, scores, None,
                 (lambda language: True) if query_language is None else (lambda language: language in analysed_in),
+                lexical=True,
             ))
+            if expansion_weight > 0 and analysed.expansion_terms:
+                ids, scores = self.snapshot.lexical.search(analysed.expansion_terms, depth, allowed)
+                expanded_in = set(analysed.expansion_languages)
+                signals.append(_Signal(
+                    lexical_weight * expansion_weight, ids, scores, None,
+                    (lambda language: True) if query_language is None else (lambda language: language in expanded_in),
+                    lexical=True,
+                ))
         if mode in ("hybrid", "dense"):
             dense_weight = ranking.foreign_dense_weight if foreign else ranking.dense_weight
             retrievers = [(self.encoder, self.snapshot.dense, dense_weight, ranking.min_dense_similarity,
-                           lambda language: language in (None, "en"))]
+                           lambda language: language in (None, "en"), False)]
             if self.multilingual_encoder is not None and self.snapshot.multilingual is not None:
                 weight = ranking.foreign_multilingual_weight if foreign else ranking.multilingual_weight
                 retrievers.append((self.multilingual_encoder, self.snapshot.multilingual, weight,
-                                   ranking.min_multilingual_similarity, lambda language: True))
-            for encoder, index, weight, threshold, judges in retrievers:
+                                   ranking.min_multilingual_similarity, lambda language: True, True))
+            texts = [(analysed.dense_text, 1.0)]
+            if expansion_weight > 0 and analysed.expanded_dense_text != analysed.dense_text:
+                texts.append((analysed.expanded_dense_text, expansion_weight))
+            for encoder, index, weight, threshold, judges, multilingual in retrievers:
                 if weight <= 0:
                     continue
-                vector = encoder.encode_queries([analysed.dense_text])[0]
-                ids, scores = index.search(vector, depth, allowed)
-                signals.append(_Signal(weight if mode == "hybrid" else 1.0, ids, scores, threshold, judges))
+                vectors = encoder.encode_queries([text for text, _ in texts])
+                for vector, (_, share) in zip(vectors, texts, strict=True):
+                    ids, scores = index.search(vector, depth, allowed)
+                    signals.append(_Signal((weight if mode == "hybrid" else 1.0) * share, ids, scores, threshold, judges,
+                                           multilingual=multilingual))
         return signals
 
     def rank_resources(self, fused: dict[int, float], matching: set[int]) -> list[ResourceHit]:
