@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     max_limit: int = Field(100, description="Largest accepted page size for list endpoints.")
     keep_snapshots: int = Field(5, description="How many snapshots a reindex keeps (older ones are deleted).")
     max_upload_bytes: int = Field(20_000_000, description="Largest file accepted by POST /admin/resources.")
+    extract_timeout_s: float = Field(
+        60.0, gt=0, description="Longest time ingest spends extracting one file; a slower file is skipped."
+    )
+    extract_max_mb: int = Field(
+        1024, ge=64, description="Memory (address space, MB) one file's extraction may use; a file needing more is skipped."
+    )
+    max_file_bytes: int = Field(100_000_000, ge=1, description="Larger files in the content folder are skipped unread.")
+    max_text_chars: int = Field(
+        3_000_000, ge=1, description="Files whose text is longer (about 1,000 report pages) are skipped, not truncated."
+    )
     multilingual_encoder: str = Field(
         DEFAULT_MULTILINGUAL_ENCODER,
         description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",
