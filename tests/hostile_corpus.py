@@ -1,7 +1,7 @@
 """Write a folder of hostile files that `nzc ingest` must survive: each is ingested or skipped with a reason.
 
     python tests/hostile_corpus.py /tmp/hostile          # the full corpus (about 1 MB on disk but 50 MB text)
-    python tests/hostile_corpus.py /tmp/hostile --small  # the same kinds, small enough for a fast test
+    python tests/hostile_corpus.py /tmp/hostile --small  # the same kinds, small enough for a fast test (40 pages, 5 MB)
 
 `EXPECTED` says what ingest must do with each file; `tests/test_hostile_corpus.py` checks it.
 """
@@ -55,7 +55,7 @@ def write_hostile_corpus(folder: Path, small: bool = False) -> Path:
     """Write the hostile files into `folder` (created) and the symlink target beside it; return `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    pages = 400 if small else 10_000
+    pages = 40 if small else 10_000
     _whitespace_stream_pdf(folder / "whitespace-stream.pdf", pages=40 if small else 600)
     _many_pages_pdf(folder / "ten-thousand-pages.pdf", pages)
     _zip_named_pdf(folder / "archive.pdf")
@@ -123,13 +123,18 @@ def _whitespace_stream_pdf(path: Path, pages: int) -> None:
 
 
 def _many_pages_pdf(path: Path, pages: int) -> None:
-    """`pages` pages of one distinct sentence each, built as raw content streams (fpdf2 is slow at 10,000 pages)."""
+    """`pages` pages of two distinct lines each, built as raw content streams (fpdf2 is slow at 10,000 pages).
+
+    The words vary from page to page: identical lines on every page would be dropped as a running header.
+    """
     writer = PdfWriter()
     font = _helvetica(writer)
+    words = _PROSE.replace(",", "").replace(".", "").replace("{n}", "").split()
     for number in range(1, pages + 1):
+        pick = random.Random(number)
+        lines = [" ".join(pick.choices(words, k=9)) + "." for _ in range(2)]
         stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 11 Tf 72 700 Td (Section {number}: district {number % 97} added "
-                        f"{number % 13} charging points.) Tj ET".encode())
+        stream.set_data(f"BT /F1 11 Tf 14 TL 72 700 Td ({lines[0]}) Tj T* ({lines[1]}) Tj ET".encode())
         _text_page(writer, writer._add_object(stream), font)
     writer.write(path)
 
