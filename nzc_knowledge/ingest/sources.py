@@ -118,7 +118,7 @@ def discover(
         files.append(SourceFile(resolved, relative, manifest.entries.get(resolved), sha256_file(resolved)))
     present = {source.path for source in files} | refused
     skipped.extend(
-        SkippedFile(entry.fields["file"], "listed in the manifest but not found")
+        SkippedFile(printable_name(entry.fields["file"]), "listed in the manifest but not found")
         for path, entry in manifest.entries.items()
         if path not in present
     )
