@@ -253,3 +253,25 @@ def test_an_upload_reusing_a_curated_id_is_a_conflict(tmp_path: Path):
     with pytest.raises(Conflict, match=r"id 'curated' is already used by manifest.jsonl line 1 \(doc.md\)"):
         store_upload(tmp_path, "new.md", io.BytesIO(b"# New\n\ntext"), {"id": "curated"}, 1_000, replace=True)
     assert not (tmp_path / UPLOAD_FOLDER / "new.md").exists()
+
+
+def test_ingest_flags_override_the_extraction_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from click.testing import CliRunner
+
+    from nzc_knowledge import cli
+    from nzc_knowledge.ingest import build
+
+    seen = {}
+
+    def fake_build(source_dir, index_dir, **options):
+        seen.update(options)
+        raise ExtractionError("stop here")
+
+    monkeypatch.setattr(build, "build_snapshot", fake_build)
+    monkeypatch.setenv("NZC_EXTRACT_MAX_MB", "700")
+    result = CliRunner().invoke(cli.main, ["ingest", str(tmp_path), "--index-dir", str(tmp_path / "i"),
+                                           "--extract-timeout", "7.5", "--quiet"])
+    assert "stop here" in result.output
+    assert (seen["settings"].limits.timeout_s, seen["settings"].limits.max_mb) == (7.5, 700)
+    refused = CliRunner().invoke(cli.main, ["ingest", str(tmp_path), "--extract-max-mb", "10"])
+    assert refused.exit_code == 2 and "--extract-max-mb" in refused.output

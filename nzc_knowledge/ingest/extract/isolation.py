@@ -5,7 +5,9 @@ Why a child process: a 150 KB PDF whose pages share one compressed 70 MB content
 and 200 MB a page; a thread cannot be stopped, a process can. The pool is reused across files (pebble kills a
 worker that runs over its time and starts a fresh one) and uses the "forkserver" start method with only this
 module preloaded, so a worker never inherits the encoder (torch) from the ingest process: it starts in
-milliseconds, and its address-space limit is not eaten up by the model's mappings.
+milliseconds, and its address-space limit is not eaten up by the model's mappings. As with any multiprocessing
+start method but "fork", a worker imports the program's main script: a script that ingests must keep its work
+under `if __name__ == "__main__":` (the `nzc` entry point, uvicorn and pytest do).
 
 Example:
     with IsolatedExtractor(ExtractionLimits(timeout_s=60, max_mb=1024)) as extractor:
