@@ -53,24 +53,33 @@ class _StageBars:
 @click.option("--multilingual-encoder", default=None,
               help="Encoder of the cross-lingual index, or 'none' [default: $NZC_MULTILINGUAL_ENCODER or "
                    "universal-sentence-encoder-multilingual-3]")
+@click.option("--extract-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds one file's extraction may take [default: $NZC_EXTRACT_TIMEOUT_S or 60]")
+@click.option("--extract-max-mb", type=click.IntRange(min=64), default=None,
+              help="Memory one file's extraction may use, MB [default: $NZC_EXTRACT_MAX_MB or 1024]")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
 def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, multilingual_encoder: str | None,
-           as_json: bool, quiet: bool) -> None:
+           extract_timeout: float | None, extract_max_mb: int | None, as_json: bool, quiet: bool) -> None:
     """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
 
     Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
     forces a full rebuild (the report says so).
     """
     from nzc_knowledge.ingest.build import build_snapshot
+    from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
+    from nzc_knowledge.ingest.pipeline import IngestSettings
 
-    settings = load_settings(**({"multilingual_encoder": multilingual_encoder} if multilingual_encoder else {}))
+    overrides = {"multilingual_encoder": multilingual_encoder, "extract_timeout_s": extract_timeout,
+                 "extract_max_mb": extract_max_mb}
+    settings = load_settings(**{name: value for name, value in overrides.items() if value is not None})
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
     try:
         report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
-                                full=full, multilingual=settings.multilingual_encoder_name)
+                                full=full, multilingual=settings.multilingual_encoder_name,
+                                settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
     finally:
         bars.close()
     if as_json:

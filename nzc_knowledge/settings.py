@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     )
     log_format: Literal["json", "text"] = Field("json", description="Server log lines: JSON objects or plain text.")
     log_level: str = Field("INFO", description="Level of the server's own log (DEBUG, INFO, WARNING, ...).")
+    extract_timeout_s: float = Field(
+        60.0, gt=0, description="Longest time ingest spends extracting one file; a slower file is skipped."
+    )
+    extract_max_mb: int = Field(
+        1024, ge=64, description="Memory (address space, MB) one file's extraction may use; a file needing more is skipped."
+    )
+    max_file_bytes: int = Field(100_000_000, ge=1, description="Larger files in the content folder are skipped unread.")
+    max_text_chars: int = Field(
+        3_000_000, ge=1, description="Files whose text is longer (about 1,000 report pages) are skipped, not truncated."
+    )
     multilingual_encoder: str = Field(
         DEFAULT_MULTILINGUAL_ENCODER,
         description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nzc_knowledge.ingest.manifest import read_manifest
 from nzc_knowledge.ingest.sources import discover
+from nzc_knowledge.models import SkippedFile
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 
@@ -63,13 +64,13 @@ def test_bad_values_and_duplicates(tmp_path: Path):
 
 
 def test_discover_pairs_files_with_entries_and_reports_missing_ones():
-    files, errors, missing = discover(CORPUS)
+    files, errors, skipped = discover(CORPUS)
     by_name = {source.relative: source for source in files}
     assert by_name["docs/kozani-heat.html"].entry.id == "kozani-heat"
     assert by_name["docs/tartu-bike-share.md"].entry is None  # its only manifest line was invalid
     assert "manifest.jsonl" not in by_name
     assert len(errors) == 3
-    assert missing == ["docs/does-not-exist.md (manifest line 15, id 'missing-file'): listed in the manifest but not found"]
+    assert skipped == [SkippedFile("docs/does-not-exist.md", "listed in the manifest but not found")]
 
 
 def test_ignore_file_and_hidden_files(tmp_path: Path):

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from nzc_knowledge.taxonomy import TYPE_KEYS, keys_of
 
@@ -20,6 +21,7 @@ OPTIONAL = ("title", "type", "city", "country", "language", "year", "url", "doma
 # Eurostat and the EU institutions write Greece as EL and the United Kingdom as UK; ISO 3166-1 says GR and GB.
 COUNTRY_ALIASES = {"EL": "GR", "UK": "GB"}
 VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+URL_SCHEMES = ("http", "https")  # the page renders `url` as a link: javascript: or data: would run there
 
 
 @dataclass
@@ -91,6 +93,8 @@ def validate_fields(fields: dict[str, Any]) -> None:
     for name in ("title", "city", "url"):
         if name in fields and not isinstance(fields[name], str):
             raise ValueError(f"{name} must be a string")
+    if "url" in fields:
+        fields["url"] = web_address(fields["url"])
     if "type" in fields:
         fields["type"] = _one_of("type", fields["type"], TYPE_KEYS)
     if "country" in fields:
@@ -117,6 +121,19 @@ def validate_fields(fields: dict[str, Any]) -> None:
             if not isinstance(values, list):
                 raise ValueError(f"{family} must be a list of keys")
             fields[family] = [_one_of(family[:-1], value, keys_of(family)) for value in values]
+
+
+def web_address(url: str) -> str:
+    """`url` if it is an absolute http(s) address with a host; ValueError otherwise."""
+    candidate = url.strip()
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme.lower() not in URL_SCHEMES or not parts.hostname
+            or any(character.isspace() or ord(character) < 0x20 for character in candidate)):
+        raise ValueError(f"url {url!r} is not an http(s) address")
+    return candidate
 
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:

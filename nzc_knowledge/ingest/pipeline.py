@@ -26,7 +26,8 @@ from nzc_knowledge.index.lexical import LexicalIndex
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
-from nzc_knowledge.ingest.extract import ExtractionError, extract
+from nzc_knowledge.ingest.extract import ExtractionError
+from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
 from nzc_knowledge.ingest.sources import SourceFile, discover
 from nzc_knowledge.ingest.tag import WEIGHTS_FILE, Tagger, TaggerSettings
 from nzc_knowledge.models import Chunk, ExtractedDoc, IngestReport, Resource, SkippedFile, Tag
@@ -49,6 +50,7 @@ class IngestSettings:
     batch_size: int = 32
     keep_snapshots: int = 5
     tag_resources: bool = True  # off for benchmark corpora (SciFact) that have no climate taxonomy to tag
+    limits: ExtractionLimits = field(default_factory=ExtractionLimits)  # what one file may cost to extract
 
 
 def embedding_text(resource: Resource, chunk: Chunk) -> str:
@@ -216,9 +218,9 @@ class IngestPipeline:
         started = time.perf_counter()
         report = IngestReport()
         notify = progress or (lambda stage, done, total: None)
-        sources, manifest_errors, missing = discover(source_dir)
+        sources, manifest_errors, refused = discover(source_dir, self.settings.limits.max_file_bytes)
         report.manifest_errors = manifest_errors
-        report.skipped.extend(SkippedFile(file=line.split(" (")[0], reason=line.split(": ", 1)[1]) for line in missing)
+        report.skipped.extend(refused)
         previous = None if full else self._reusable_snapshot(store, report)
         if full:
             report.notes.append("full rebuild: requested")
@@ -370,46 +372,74 @@ class IngestPipeline:
         multilingual: list[np.ndarray | None] = []
         seen_content: dict[str, str] = {}
         seen_ids: set[str] = set()
-        for done, source in enumerate(sources, start=1):
-            notify("extract", done, len(sources))
-            if source.fingerprint in seen_content:
-                report.skipped.append(SkippedFile(source.relative, f"duplicate of {seen_content[source.fingerprint]} (same bytes)"))
-                continue
-            reused = reuse.get(source.relative)
-            if reused is not None and reused.resource.id not in seen_ids:
-                seen_ids.add(reused.resource.id)
-                seen_content[source.fingerprint] = source.relative
-                resources.append(reused.resource)
-                chunks.extend(reused.chunks)
-                vectors.extend(reused.vectors)
-                multilingual.extend(reused.multilingual_vectors)
-                report.unchanged.append(source.relative)
-                continue
-            try:
-                document = extract(source.path)
-            except ExtractionError as error:
-                report.skipped.append(SkippedFile(source.relative, str(error)))
-                logger.info("skipped %s: %s", source.relative, error)
-                continue
-            except Exception as error:  # a converter bug must not sink the batch; report it like a bad file
-                report.skipped.append(SkippedFile(source.relative, f"could not be read ({type(error).__name__}: {error})"))
-                logger.exception("converter failed on %s", source.relative)
-                continue
-            resource = build_resource(source, document)
-            if resource.id in seen_ids:
-                report.skipped.append(SkippedFile(source.relative, f"id {resource.id!r} is already used by another file"))
-                continue
-            resource_chunks = self.chunker.split(resource.id, document)
-            for chunk in resource_chunks:
-                chunk.language = chunk_language(chunk.text, resource.language)
-            seen_ids.add(resource.id)
-            seen_content[source.fingerprint] = source.relative
-            resources.append(resource)
-            chunks.extend(resource_chunks)
-            vectors.extend([None] * len(resource_chunks))
-            multilingual.extend([None] * len(resource_chunks))
-            report.ingested.append(source.relative)
+        with IsolatedExtractor(self.settings.limits) as extractor:
+            # Queued up front (one file per content): the worker extracts the next file while this process chunks.
+            jobs, queued = {}, {source.fingerprint for source in sources if source.relative in reuse}
+            for source in sources:
+                if source.fingerprint not in queued:
+                    queued.add(source.fingerprint)
+                    jobs[source.relative] = extractor.submit(source.path)
+            for done, source in enumerate(sources, start=1):
+                notify("extract", done, len(sources))
+                if source.fingerprint in seen_content:
+                    report.skipped.append(
+                        SkippedFile(source.relative, f"duplicate of {seen_content[source.fingerprint]} (same bytes)"))
+                    continue
+                reused = reuse.get(source.relative)
+                if reused is not None and reused.resource.id not in seen_ids:
+                    seen_ids.add(reused.resource.id)
+                    seen_content[source.fingerprint] = source.relative
+                    resources.append(reused.resource)
+                    chunks.extend(reused.chunks)
+                    vectors.extend(reused.vectors)
+                    multilingual.extend(reused.multilingual_vectors)
+                    report.unchanged.append(source.relative)
+                    continue
+                job = jobs.get(source.relative) or extractor.submit(source.path)
+                document = self._extracted(extractor, job, source, report)
+                if document is not None:
+                    added = self._add(source, document, report, resources, chunks, seen_ids, seen_content)
+                    vectors.extend([None] * added)
+                    multilingual.extend([None] * added)
         return resources, chunks, vectors, multilingual
+
+    @staticmethod
+    def _extracted(extractor: IsolatedExtractor, job, source: SourceFile, report: IngestReport) -> ExtractedDoc | None:
+        """The file's document, or None with the reason in the report (a bad file never sinks the batch)."""
+        try:
+            return extractor.result(job)
+        except ExtractionError as error:
+            report.skipped.append(SkippedFile(source.relative, str(error)))
+            logger.info("skipped %s: %s", source.relative, error)
+        except Exception as error:  # a converter bug: report it like a bad file
+            report.skipped.append(SkippedFile(source.relative, f"could not be read ({type(error).__name__}: {error})"))
+            logger.warning("converter failed on %s: %s", source.relative, error)
+        return None
+
+    def _add(
+        self,
+        source: SourceFile,
+        document: ExtractedDoc,
+        report: IngestReport,
+        resources: list[Resource],
+        chunks: list[Chunk],
+        seen_ids: set[str],
+        seen_content: dict[str, str],
+    ) -> int:
+        """Add one extracted file's resource and chunks (unless its id is taken); return how many chunks."""
+        resource = build_resource(source, document)
+        if resource.id in seen_ids:
+            report.skipped.append(SkippedFile(source.relative, f"id {resource.id!r} is already used by another file"))
+            return 0
+        resource_chunks = self.chunker.split(resource.id, document)
+        for chunk in resource_chunks:
+            chunk.language = chunk_language(chunk.text, resource.language)
+        seen_ids.add(resource.id)
+        seen_content[source.fingerprint] = source.relative
+        resources.append(resource)
+        chunks.extend(resource_chunks)
+        report.ingested.append(source.relative)
+        return len(resource_chunks)
 
     def _multilingual_vectors(
         self, resources: list[Resource], chunks: list[Chunk], reused: list[np.ndarray | None], notify: Progress

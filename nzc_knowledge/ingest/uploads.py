@@ -2,6 +2,10 @@
 
 Uploads go to `<source_dir>/uploads/` with their own `manifest.jsonl`, so the next reindex ingests them like any
 other content and a curator can see (and edit) exactly what was added.
+
+Ids are unique: an upload whose id another uploaded file already uses is refused (409) unless `replace=true`, which
+deletes that older file together with its manifest line; an id used by curated content outside `uploads/` is
+always refused. A `url` must be an http(s) address (422).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, BinaryIO
 
 from nzc_knowledge.errors import BadRequest, Conflict, InvalidParameter, NZCError
 from nzc_knowledge.ingest.extract import SUPPORTED_SUFFIXES
-from nzc_knowledge.ingest.manifest import MANIFEST_NAME, OPTIONAL, VALID_ID, validate_fields
+from nzc_knowledge.ingest.manifest import MANIFEST_NAME, OPTIONAL, VALID_ID, read_manifest, validate_fields
 
 UPLOAD_FOLDER = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -63,6 +67,11 @@ def store_upload(
     with _lock:
         if target.exists() and not replace:
             raise Conflict(f"{UPLOAD_FOLDER}/{name} already exists; send replace=true to overwrite it")
+        _check_id_outside_uploads(source_dir, resource_id)
+        displaced = _upload_using_id(folder / MANIFEST_NAME, resource_id, name)
+        if displaced is not None and not replace:
+            raise Conflict(f"id {resource_id!r} is already used by {UPLOAD_FOLDER}/{displaced}; choose another id, "
+                           "or send replace=true to replace that file (it is deleted with its manifest line)")
         temporary = _copy_limited(stream, folder, max_bytes)
         if temporary.stat().st_size == 0:
             temporary.unlink()
@@ -70,7 +79,37 @@ def store_upload(
         os.replace(temporary, target)
         line = {"id": resource_id, "file": name, **fields}
         _write_manifest_line(folder / MANIFEST_NAME, line)
+        older = folder / displaced if displaced is not None else None
+        if older is not None and older.resolve().parent == folder.resolve():  # never delete outside the folder
+            older.unlink(missing_ok=True)
     return line
+
+
+def _upload_using_id(manifest: Path, resource_id: str, file_name: str) -> str | None:
+    """The uploaded file (other than `file_name`) whose manifest line has `resource_id`, if any."""
+    if not manifest.exists():
+        return None
+    for raw in manifest.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and row.get("id") == resource_id and row.get("file") != file_name:
+            return str(row.get("file"))
+    return None
+
+
+def _check_id_outside_uploads(source_dir: Path, resource_id: str) -> None:
+    """Refuse an id that a curated manifest outside uploads/ already gives another file."""
+    root = source_dir.resolve()
+    for manifest in sorted(root.rglob(MANIFEST_NAME)):
+        if manifest.parent == root / UPLOAD_FOLDER or not manifest.resolve().is_relative_to(root):
+            continue
+        for entry in read_manifest(manifest, root).entries.values():
+            if entry.id == resource_id:
+                where = manifest.relative_to(root).as_posix()
+                raise Conflict(f"id {resource_id!r} is already used by {where} line {entry.line} "
+                               f"({entry.fields['file']}); choose another id")
 
 
 def _copy_limited(stream: BinaryIO, folder: Path, max_bytes: int) -> Path:

@@ -61,6 +61,20 @@ function decodeEntities(text) {
   return area.value;
 }
 
+/**
+ * `url` as an absolute http(s) address, or null. Ingest keeps only such URLs; this is the second line of
+ * defence, so that a javascript: or data: URL in an older snapshot can never become a clickable link.
+ */
+export function safeHref(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Text hidden on screen but read by screen readers. */
 export const srOnly = (text) => h("span", { class: "visually-hidden" }, text);
 

@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { errorBox, loadingLine, metaLine, percent, resultCard, typeBadge } from "./components.js";
-import { h, replaceChildren } from "./dom.js";
+import { h, replaceChildren, safeHref } from "./dom.js";
 import { FACET_TITLES, description } from "./labels.js";
 
 const SIMILAR_LIMIT = 5;
@@ -88,12 +88,13 @@ export function mountResourceView(container, app) {
 
 /** Facts, tags and the excerpt of a ResourceDetail. */
 function resourceBody(resource) {
+  const source = safeHref(resource.url);
   const facts = [
     ["Format", resource.format ? resource.format.toUpperCase() : null],
     ["Pages", resource.page_count],
     [
       "Source",
-      resource.url ? h("a", { href: resource.url, rel: "noopener noreferrer", class: "source-link" }, resource.url) : null,
+      source ? h("a", { href: source, rel: "noopener noreferrer", class: "source-link" }, resource.url) : null,
     ],
     ["Inferred", resource.inferred_fields?.length ? `${resource.inferred_fields.join(", ")} (not given by the curator)` : null],
   ].filter(([, value]) => value !== null && value !== undefined && value !== "");

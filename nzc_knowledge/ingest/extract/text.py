@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from nzc_knowledge.ingest.extract.blocks import assemble
-from nzc_knowledge.ingest.extract.errors import ExtractionError
+from nzc_knowledge.ingest.extract.decode import decode_text
+from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -16,14 +17,12 @@ _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
 
-def read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ExtractionError("text is neither UTF-8 nor Windows-1252")
+def read_text(path: Path, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> str:
+    """The file's text, decoded by detection; raise ExtractionError for binary content or text over `max_chars`."""
+    text = decode_text(path.read_bytes())
+    if len(text) > max_chars:
+        raise ExtractionError(text_too_long(len(text), max_chars))
+    return text
 
 
 def _strip_markdown(line: str) -> str:
@@ -60,14 +59,14 @@ def markdown_parts(source: str) -> list[tuple[str, str, int | None, int]]:
     return parts
 
 
-def extract_markdown(path: Path) -> ExtractedDoc:
-    parts = markdown_parts(read_text(path))
+def extract_markdown(path: Path, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ExtractedDoc:
+    parts = markdown_parts(read_text(path, max_chars))
     title = next((text for kind, text, _, level in parts if kind == "heading" and level == 1), None)
     return assemble(parts, title=title, fmt="markdown")
 
 
-def extract_plain_text(path: Path) -> ExtractedDoc:
-    paragraphs = [block for block in re.split(r"\n\s*\n", read_text(path)) if block.strip()]
+def extract_plain_text(path: Path, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ExtractedDoc:
+    paragraphs = [block for block in re.split(r"\n\s*\n", read_text(path, max_chars)) if block.strip()]
     parts: list[tuple[str, str, int | None, int]] = [("paragraph", " ".join(block.split()), None, 0) for block in paragraphs]
     if parts and _looks_like_title(paragraphs[0]):
         parts[0] = ("heading", parts[0][1], None, 1)
