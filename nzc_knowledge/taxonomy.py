@@ -498,3 +498,13 @@ def normalise_key(field_name: str, value: str, allowed: tuple[str, ...]) -> str:
         if key == wanted:
             return key
     raise InvalidParameter(f"unknown {field_name} {value!r}; allowed values: {', '.join(allowed)}")
+
+
+# The thesaurus of concepts (technical and everyday words per language) lives beside this vocabulary; it is
+# re-exported here so that "the taxonomy module" stays the one place to look for words of the field.
+from nzc_knowledge.thesaurus import CONCEPTS, THESAURUS_LANGUAGES, Concept, all_variants, concept, concepts_of_domain  # noqa: E402
+
+__all__ = [
+    "CONCEPTS", "DOMAINS", "BARRIERS", "FAMILY_OF_FILTER", "LEVERS", "FAMILIES", "RESOURCE_TYPES", "TAG_FAMILIES", "THESAURUS_LANGUAGES", "TYPE_KEYS",
+    "Concept", "Label", "all_variants", "concept", "concepts_of_domain", "keys_of", "label_for", "labels_of", "normalise_key",
+]
