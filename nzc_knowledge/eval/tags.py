@@ -1,10 +1,14 @@
-"""Quality of the automatic tags: precision, recall and F1 per label, micro/macro per family, against curated tags.
+"""Quality of the automatic tags: on hand-labelled passages, on an outside benchmark, and against curated tags.
 
-Ground truth is what curators wrote (tags with source "curated"); the prediction is `Resource.predicted`,
-the tagger's output, which the pipeline computes without looking at the curated tags. A resource counts
-for a family when curators judged it for that family: it has curated tags there, or its manifest line
-gives that family as an empty list (an events calendar with `"domains": []` is a judgment too: every
-tag predicted for it is a false positive).
+- Passages (eval/tags/passages.jsonl, read by `train_tagger.load_passages`): per-label and micro/macro precision,
+  recall, F1 per family on the held-out half, per language, the calibration (Brier score, reliability curve) and
+  top-domain accuracy against the ten-line baseline.
+- Outside check: the SDG Classification Benchmark's expert-labelled snippets for SDGs with a clean domain
+  (`SDG_DOMAINS`), top-domain accuracy of ours against the baseline; SDG 13 shows what cross-cutting text gets.
+- Resources: `Resource.predicted` (the tagger's output, computed without looking at curated tags) against the
+  curated tags. A resource counts for a family when curators judged it for that family: it has curated tags
+  there, or its manifest line gives that family as an empty list (an events calendar with `"domains": []` is a
+  judgment too: every tag predicted for it is a false positive).
 """
 
 from __future__ import annotations

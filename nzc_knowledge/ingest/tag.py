@@ -257,16 +257,19 @@ class Tagger:
 
     def passage_probabilities(self, texts: Sequence[str], languages: Sequence[str | None], vectors: np.ndarray,
                               multilingual_vectors: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """family -> (passages x labels) calibrated probabilities for raw passages, and whether each passage is
-        climate text (close enough to cross-cutting climate phrases, by the gate fitted for its space)."""
+        """family -> (passages x labels) calibrated probabilities for raw passages, and how far each passage is
+        above the climate-text gate of its space (its closeness to cross-cutting climate phrases minus the gate)."""
         features, spaces, cross = self.features(texts, languages, vectors, multilingual_vectors)
-        climate = np.array([score >= self.climate_gate.get(space, -1.0) for score, space in zip(cross, spaces, strict=True)])
+        climate = np.array([score - self.climate_gate.get(space, -1.0) for score, space in zip(cross, spaces, strict=True)])
         return self.probabilities(features, spaces), climate
 
-    @staticmethod
-    def has_climate_content(resource_tags: dict[str, list[Tag]], climate_passages: np.ndarray) -> bool:
-        """A domain somewhere, or a passage close to cross-cutting climate action (strategies, inventories)."""
-        return bool(resource_tags["domains"]) or bool(np.any(climate_passages))
+    def has_climate_content(self, resource_tags: dict[str, list[Tag]], climate_margins: np.ndarray) -> bool:
+        """A domain, or passages that read as climate text: the best two (or the only one) above the gate on average,
+        so one stray passage of an events page is not enough."""
+        if resource_tags["domains"]:
+            return True
+        best = -np.sort(-climate_margins)[:2]
+        return bool(best.size) and float(best.mean()) >= 0.0
 
     def decide(self, probabilities: dict[str, np.ndarray]) -> dict[str, list[Tag]]:
         """Tags from one row of probabilities per family: the most probable labels that pass the family's threshold."""

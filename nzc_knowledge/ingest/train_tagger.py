@@ -119,7 +119,7 @@ def fit_calibrator(features: np.ndarray, truth: np.ndarray, groups: np.ndarray) 
     return calibrator, isotonic.predict(out_of_fold)
 
 
-def best_threshold(probabilities: np.ndarray, truth: np.ndarray, choices: Sequence[float] = tuple(round(0.1 + 0.05 * i, 2) for i in range(11))) -> float:
+def best_threshold(probabilities: np.ndarray, truth: np.ndarray, choices: Sequence[float] = tuple(np.arange(0.1, 0.65, 0.05))) -> float:
     """The decision threshold with the best micro-F1 on (decisions) probabilities and 0/1 truth."""
     from sklearn.metrics import f1_score
 
@@ -167,10 +167,10 @@ def fit_weights(passages: Sequence[LabelledPassage], encoder: Encoder, multiling
             calibrator, probabilities = fit_calibrator(flat, truth, np.repeat(groups[rows], count))
             families[family][space] = calibrator.to_dict()
             out_of_fold[family].append((probabilities, truth))
-        # climate text: the 5th percentile of labelled climate passages' closeness to cross-cutting climate phrases,
-        # less a margin; an events page sits well below it
+        # climate text: the 5th percentile of labelled climate passages' closeness to cross-cutting climate phrases;
+        # the resource-level check rolls passages up, so one stray passage of an events page does not pass
         climate = [score for score, p, keep in zip(cross, tune, rows, strict=True) if keep and any(p.labels.values())]
-        gate[space] = round(float(np.percentile(climate, 5)) - 0.05, 4)
+        gate[space] = round(float(np.percentile(climate, 5)), 4)
     return {
         "version": 2,
         "features": list(FEATURES),
