@@ -54,3 +54,30 @@ def test_include_keeps_only_the_chosen_resources():
     resources = [resource("a", ["energy"], ["energy"]), resource("b", ["mobility"], ["energy"])]
     quality = tag_quality(resources, include=lambda resource_id: resource_id == "a")["domains"]
     assert quality.resources == 1 and quality.micro.f1 == 1.0
+
+
+def test_reliability_brier_and_bins_match_hand_computation():
+    import numpy as np
+
+    from nzc_knowledge.eval.tags import reliability
+
+    probabilities = {"domains": np.array([[0.9, 0.1], [0.8, 0.3]])}
+    truth = {"domains": np.array([[1, 0], [0, 0]])}
+    result = reliability(probabilities, truth, {"domains": 0.25}, bins=2)
+    assert result.brier == pytest.approx((0.01 + 0.01 + 0.64 + 0.09) / 4)
+    assert result.brier_base_rate == pytest.approx((0.5625 + 3 * 0.0625) / 4)
+    assert result.bins_count == [2, 2]  # below / above 0.5
+    assert result.bins_predicted == pytest.approx([0.2, 0.85]) and result.bins_observed == pytest.approx([0.0, 0.5])
+
+
+def test_decisions_keep_the_most_probable_labels_above_threshold():
+    import numpy as np
+
+    from nzc_knowledge.eval.tags import _decisions, scores_from_matrices
+
+    probabilities = np.array([[0.9, 0.7, 0.6, 0.2], [0.1, 0.2, 0.3, 0.4]])
+    decided = _decisions(probabilities, threshold=0.5, max_per_family=2)
+    assert decided.tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]
+    quality = scores_from_matrices(np.array([[1, 0, 1, 0], [0, 0, 0, 1]]), decided, ["a", "b", "c", "d"], 2)
+    assert quality.micro.precision == pytest.approx(0.5) and quality.micro.recall == pytest.approx(1 / 3)
+    assert quality.labels["a"].f1 == 1.0 and quality.labels["b"].precision == 0.0

@@ -1,9 +1,10 @@
-"""Taxonomy tagging of short texts in two languages, with the real encoder."""
+"""Taxonomy tagging of short texts in two languages, with the real encoders (MiniLM, and USE for Italian)."""
 
 from __future__ import annotations
 
 import pytest
 
+from nzc_knowledge.encoders import USE_ENCODER, shared_encoder
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.tag import Tagger
@@ -21,6 +22,11 @@ ITALIAN = (
     "Il quadro normativo incerto e le autorizzazioni lente hanno rallentato il progetto; un bando ha finanziato "
     "gli impianti con un contributo a fondo perduto e i cittadini hanno partecipato a un processo partecipativo."
 )
+STRATEGY = (
+    "The climate strategy commits the city to climate neutrality by 2030. It sets out the governance of the climate "
+    "city contract, the annual reporting of greenhouse gas emissions against the baseline inventory and the role of the "
+    "climate office in coordinating all departments."
+)
 EVENTS = (
     "The Saturday market opens at eight on the main square. The museum stays open until midnight on Thursday "
     "with live jazz, and the half marathon starts on the second Sunday of October."
@@ -29,14 +35,18 @@ EVENTS = (
 
 @pytest.fixture(scope="module")
 def tag(encoder):
-    tagger = Tagger(encoder)
+    multilingual = shared_encoder(USE_ENCODER)
+    tagger = Tagger(encoder, multilingual_encoder=multilingual)
     chunker = Chunker(ChunkerSettings(), encoder.count_tokens)
 
     def run(text: str, language: str):
         document = assemble([("paragraph", text, None, 0)], title=None, fmt="text")
         chunks = chunker.split("t", document)
-        vectors = encoder.encode_passages([chunk.text for chunk in chunks])
-        resource_tags, chunk_tags = tagger.tag(chunks, vectors, language)
+        for chunk in chunks:
+            chunk.language = language
+        texts = [chunk.text for chunk in chunks]
+        vectors, multilingual_vectors = encoder.encode_passages(texts), multilingual.encode_passages(texts)
+        resource_tags, chunk_tags = tagger.tag(chunks, vectors, language, multilingual_vectors)
         return {family: [t.key for t in tags] for family, tags in resource_tags.items()}, resource_tags, chunk_tags
 
     return run
@@ -60,8 +70,15 @@ def test_italian_text(tag):
 
 
 def test_text_without_climate_content_gets_no_tags(tag):
-    keys, _, _ = tag(EVENTS, "en")
+    keys, _, chunk_tags = tag(EVENTS, "en")
     assert keys == {"domains": [], "barriers": [], "levers": []}
+    assert all(not tags for chunk in chunk_tags for tags in chunk.values())
+
+
+def test_general_climate_strategy_is_not_given_a_domain(tag):
+    keys, _, _ = tag(STRATEGY, "en")
+    assert keys["domains"] == []
+    assert "governance" in keys["levers"]
 
 
 def test_taxonomy_keys_are_the_contract():

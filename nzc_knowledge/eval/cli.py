@@ -370,52 +370,87 @@ def compare(run_a: Path, run_b: Path, qrels_file: Path, measure: str, plot: Path
 
 @click.command()
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Index folder [default: $NZC_INDEX_DIR or indexes/]")
+              help="Index folder whose snapshot is compared with curated tags [default: $NZC_INDEX_DIR or indexes/]")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Manifest whose empty tag lists count as judgments [default: $NZC_SOURCE_DIR/manifest.jsonl]")
-@click.option("--report", is_flag=True, help="Write eval/reports/<report-name>.md")
+@click.option("--passages", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=Path("eval/tags/passages.jsonl"), show_default=True, help="Hand-labelled passages")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/cache/tags"),
+              show_default=True, help="Where passage and benchmark vectors are cached")
+@click.option("--report", is_flag=True, help="Write eval/reports/<report-name>.md and its reliability plot")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORTS_DIR, show_default=True)
 @click.option("--report-name", default="tags", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @user_errors
-def tags(index_dir: Path | None, manifest: Path | None, report: bool, report_dir: Path, report_name: str,
-         as_json: bool) -> None:
-    """Precision/recall/F1 of the automatic tags against the curated ones, per label and family."""
+def tags(index_dir: Path | None, manifest: Path | None, passages: Path, cache_dir: Path, report: bool, report_dir: Path,
+         report_name: str, as_json: bool) -> None:
+    """Tag quality: per-label F1 on held-out labelled passages, calibration, the SDG outside check against the
+    ten-line baseline, and the current snapshot's tags against curated ones."""
     from dataclasses import asdict
 
-    from nzc_knowledge.eval.tags import curated_empty_families, held_out_split, tag_quality
+    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.eval.tags import curated_empty_families, evaluate_passages, held_out_split, load_sdg_check, tag_quality
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.ingest.label_knowledge import one_line_description
+    from nzc_knowledge.ingest.tag import MULTILINGUAL_SPACE, Tagger
+    from nzc_knowledge.ingest.train_tagger import cached_vectors, load_passages
+    from nzc_knowledge.taxonomy import FAMILIES
 
     settings = load_settings()
-    snapshot = Snapshot.load(SnapshotStore(index_dir or settings.index_dir).current_path())
-    manifest = manifest or Path(settings.source_dir) / "manifest.jsonl"
-    empty = curated_empty_families(manifest)
-    held_out = held_out_split()
-    subsets = {"held_out": held_out, "all": None} if held_out else {"all": None}
-    qualities = {name: tag_quality(snapshot.resources, empty, include) for name, include in subsets.items()}
-    if not qualities["all"]:
-        raise click.ClickException(f"snapshot {snapshot.id} has no curated tags to compare with")
-    if as_json:
-        click.echo(json.dumps({name: {family: asdict(item) for family, item in quality.items()}
-                               for name, quality in qualities.items()}, indent=2))
-    else:
-        click.echo(f"snapshot {snapshot.id}: automatic tags against curated tags")
-        for name, quality in qualities.items():
-            label = {"held_out": "held-out half (the tagger was not fitted on it)",
-                     "all": "all curated resources" + (" (half of them in the tagger's training set)" if held_out else "")}[name]
-            click.echo(f"\n{label}")
-            _print_table({f"{family} ({item.resources})": {"P": item.micro.precision, "R": item.micro.recall,
-                                                           "F1": item.micro.f1, "macro-F1": item.macro.f1}
-                          for family, item in quality.items()}, ("P", "R", "F1", "macro-F1"), first="family (micro)")
-    if report:
-        from nzc_knowledge.eval.report import tags_report
+    try:
+        labelled = load_passages(passages)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    encoder = load_encoder()
+    tagger_probe = Tagger(encoder)
+    multilingual_name = tagger_probe.weights.get("encoders", {}).get(MULTILINGUAL_SPACE)
+    multilingual = load_encoder(multilingual_name) if multilingual_name else None
+    tagger = Tagger(encoder, multilingual_encoder=multilingual)
+    texts = [p.embedding_text for p in labelled]
+    vectors = cached_vectors(encoder, texts, cache_dir)
+    multilingual_vectors = cached_vectors(multilingual, texts, cache_dir) if multilingual else None
+    descriptions = encoder.encode_passages([one_line_description(label) for label in FAMILIES["domains"]])
+    outside = load_sdg_check()
+    outside_vectors = cached_vectors(encoder, [s.text for s in outside], cache_dir)
+    evaluation = evaluate_passages(tagger, labelled, vectors, multilingual_vectors, vectors @ descriptions.T,
+                                   outside, outside_vectors, outside_vectors @ descriptions.T)
 
-        facts = {"snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources)",
-                 "tagger": json.dumps(snapshot.manifest.get("tagger", {})),
-                 "ground truth": f"curated tags in the snapshot; empty lists in {manifest} count as judged",
-                 "subsets": "held_out = resources the tagger's weights were not fitted on (train_tagger.is_training); "
-                            "all = every curated resource" if held_out else "all curated resources"}
-        written = tags_report(report_dir / f"{report_name}.md", _command_line(), facts, qualities)
+    resources = None
+    store = SnapshotStore(index_dir or settings.index_dir)
+    snapshot = Snapshot.load(store.current_path()) if store.current_id() else None
+    if snapshot is not None:
+        manifest = manifest or Path(settings.source_dir) / "manifest.jsonl"
+        empty = curated_empty_families(manifest)
+        held_out = held_out_split()
+        subsets = {"held_out resources": held_out, "all resources": None}
+        resources = {name: tag_quality(snapshot.resources, empty, include) for name, include in subsets.items()}
+        if not resources["all resources"]:
+            resources = None
+    if as_json:
+        payload = {"passages": asdict(evaluation),
+                   "resources": {name: {f: asdict(q) for f, q in quality.items()} for name, quality in (resources or {}).items()}}
+        click.echo(json.dumps(payload, indent=2, default=float))
+    else:
+        out = evaluation.outside
+        click.echo(f"SDG outside check ({out['snippets']} snippets), top-domain accuracy: "
+                   f"ours {out['ours']:.3f}, ten-line baseline {out['baseline (one-line descriptions)']:.3f}")
+        click.echo(f"held-out passages ({evaluation.passages['held_out']}), Brier {evaluation.reliability.brier:.4f}")
+        _print_table({family: {"P": q.micro.precision, "R": q.micro.recall, "F1": q.micro.f1, "macro-F1": q.macro.f1}
+                      for family, q in evaluation.quality["held_out"].items()}, ("P", "R", "F1", "macro-F1"),
+                     first="family (micro)")
+        for name, quality in (resources or {}).items():
+            click.echo(f"\nsnapshot {snapshot.id}: {name} against curated tags")
+            _print_table({f"{family} ({q.resources})": {"P": q.micro.precision, "R": q.micro.recall, "F1": q.micro.f1,
+                                                        "macro-F1": q.macro.f1} for family, q in quality.items()},
+                         ("P", "R", "F1", "macro-F1"), first="family (micro)")
+    if report:
+        from nzc_knowledge.eval.tag_report import write_tags_report
+
+        facts = {"passages": f"{passages} (labelled by reading the sample corpus; split by sha256(resource id))",
+                 "tagger": json.dumps(asdict(tagger.settings)) + f", top_k {tagger.top_k}",
+                 "encoders": f"{encoder.info.name}; multilingual {multilingual.info.name if multilingual else 'none'}",
+                 "snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources)" if snapshot else "none found"}
+        written = write_tags_report(report_dir / f"{report_name}.md", _command_line(), facts, evaluation, resources)
         if not as_json:
             click.echo(f"report: {written}")
 

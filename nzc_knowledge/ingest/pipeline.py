@@ -38,7 +38,7 @@ from nzc_knowledge.text.language import detect_language
 logger = logging.getLogger(__name__)
 
 NEAR_DUPLICATE_SIMILARITY = 0.97  # mean-vector cosine above which two resources are reported as near-duplicates
-PIPELINE_VERSION = 2  # bump when extraction, chunking or analysis changes what an index holds
+PIPELINE_VERSION = 3  # bump when extraction, chunking, analysis or tagging changes what an index holds (3: passage tagger)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
 
@@ -202,7 +202,7 @@ class IngestPipeline:
         self.settings = settings or IngestSettings()
         self.settings.chunker.validate(encoder.info.max_seq_length)
         self.chunker = Chunker(self.settings.chunker, encoder.count_tokens)
-        self.tagger = Tagger(encoder, self.settings.tagger)
+        self.tagger = Tagger(encoder, self.settings.tagger, multilingual_encoder=multilingual_encoder)
         self.extensions = extensions or {}
 
     def run(
@@ -345,7 +345,7 @@ class IngestPipeline:
         multilingual = self._multilingual_vectors(resources, chunks, reused_multilingual, notify)
         if self.settings.tag_resources:
             new_ids = {chunks[row].resource_id for row in todo}
-            self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify)
+            self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify, multilingual)
         report.near_duplicates = near_duplicates(resources, chunks, vectors)
         notify("index", 0, 1)
         snapshot = self._snapshot(resources, chunks, vectors, fingerprint, sources, report)
@@ -471,14 +471,17 @@ class IngestPipeline:
             return np.zeros((0, self.encoder.info.dimension), dtype=np.float32)
         return np.vstack(parts)
 
-    def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress) -> None:
-        """Tag the given resources (new or changed ones; reused resources keep their stored tags)."""
+    def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress,
+             multilingual: np.ndarray | None = None) -> None:
+        """Tag the given resources (new or changed ones; reused resources keep their stored tags); non-English
+        passages are scored with the multilingual vectors when the index has them."""
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(chunks):
             rows_of.setdefault(chunk.resource_id, []).append(row)
         for done, resource in enumerate(resources, start=1):
             rows = rows_of.get(resource.id, [])
-            resource_tags, chunk_tags = self.tagger.tag([chunks[row] for row in rows], vectors[rows], resource.language)
+            resource_tags, chunk_tags = self.tagger.tag([chunks[row] for row in rows], vectors[rows], resource.language,
+                                                        None if multilingual is None else multilingual[rows])
             resource.predicted = resource_tags
             for family, tags in resource_tags.items():
                 if not getattr(resource, family):  # curated tags from the manifest win over predictions

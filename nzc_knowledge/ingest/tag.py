@@ -1,92 +1,185 @@
-"""Multi-label tagging of chunks and resources by emission domain, barrier and lever of change.
+"""Multi-label tagging of passages by emission domain, barrier and lever of change, rolled up to the resource.
 
-Two kinds of evidence per label:
-- rules: spaCy PhraseMatcher over lemmatised text with the taxonomy's synonyms in the text's language (plus
-  English, which city reports mix in); distinct phrases count more than one phrase repeated;
-- meaning: cosine similarity between passage vectors and the label's description vector, absolute and
-  relative to the other labels of the family (the encoder's cosines are close together; the ranking is not).
-A small logistic model per family (weights in `tagger_weights.json`, trained by
-`python -m nzc_knowledge.ingest.train_tagger` on half of the sample corpus' curated tags) turns the evidence
-into a calibrated confidence. A resource gets a label when its confidence passes the threshold, at most
-`max_per_family` per family, and only if it has climate content at all (an events page gets nothing).
+Evidence per passage and label comes from label knowledge (`label_knowledge.py`: IPCC 2006 categories, the
+thesaurus, the taxonomy), never from sample texts:
+- meaning: the passage vector against many prototype phrases of the label; the label's score is the mean of the
+  `top_k` closest prototypes. English passages use the main encoder (MiniLM); other languages use the
+  multilingual encoder when the index has one (MiniLM is an English model: it ranked the right domain first
+  for 53% of the non-English labelled passages, the multilingual encoder for 84%);
+- relative meaning: the score minus the family's mean and minus the best other label (the encoders' cosines are
+  close together; the ranking is not), and for domains minus the score of cross-cutting climate text, so that a
+  general climate strategy is not "the nearest domain";
+- rules: distinct phrases of the label (taxonomy synonyms and thesaurus terms, the passage's language plus
+  English) found by spaCy's PhraseMatcher over normalised text.
+
+A per-family calibrator (`tagger_weights.json`, fitted by `python -m nzc_knowledge.ingest.train_tagger` on the
+"tune" half of the hand-labelled passages in eval/tags/passages.jsonl) turns the evidence into a probability:
+a logistic combination of the label-agnostic features above, then isotonic regression, so that confidence 0.8
+means "right about 8 times in 10" on labelled passages. A passage gets a label when its probability passes
+`threshold` (at most `max_per_family`); a resource gets a label when its passages do (see `roll_up`). Cross-cutting
+text gets no domain, and a resource without climate content (no domain, and no passage close to cross-cutting
+climate text) gets no tags at all.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from spacy.matcher import PhraseMatcher
 
 from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.ingest.label_knowledge import FAMILY_CONTEXT_PHRASES, cross_cutting_phrases, label_phrases
 from nzc_knowledge.models import Chunk, Tag
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES
+from nzc_knowledge.thesaurus import CONCEPTS
 from nzc_knowledge.text.analysis import normalise_doc, normaliser
 
 WEIGHTS_FILE = Path(__file__).with_name("tagger_weights.json")
-FEATURES = ("distinct_phrases", "phrase_hits", "best_similarity", "relative_similarity", "top_share", "is_top")
+MAIN_SPACE, MULTILINGUAL_SPACE = "main", "multilingual"
+DEFAULT_TOP_K = 10
+FEATURES = ("similarity", "above_family_mean", "above_best_other", "phrases", "above_cross_cutting", "family_context")
 
 
 @dataclass(frozen=True)
 class TaggerSettings:
     """Decision settings of the tagger, recorded in the snapshot manifest."""
 
-    threshold: float = 0.5
+    threshold: float = 0.5  # calibrated probability a label needs where the weights fix no threshold for its family
     max_per_family: int = 3
-    min_domain_phrases: int = 1  # climate-content gate: no domain phrase at all and ...
-    min_domain_similarity: float = 0.30  # ... no passage close to any domain means "no climate content"
+    resource_passages: int = 2  # a resource label needs this many labelled passages, or ...
+    resource_share: float = 0.25  # ... this share of its passages (short resources), see roll_up
 
 
-def label_features(
-    phrase_counts: Sequence[Counter[str]], similarities: np.ndarray, column: int
-) -> list[float]:
-    """Evidence for one label over a set of passages: rules pooled, meaning from the best passage.
+class Calibrator:
+    """Features -> probability: a logistic combination, then an isotonic (non-decreasing) map fitted on labels.
 
-    similarities: (passages x labels of the family) cosine matrix.
+    Example:
+        calibrator = Calibrator.from_dict(weights["domains"]["main"])
+        probabilities = calibrator(features)  # (n, n_features) -> (n,)
     """
-    pooled: Counter[str] = Counter()
-    for counts in phrase_counts:
-        pooled.update(counts)
-    best = similarities.max(axis=0) if similarities.size else np.zeros(similarities.shape[1])
-    top_of_passage = similarities.argmax(axis=1) if similarities.size else np.zeros(0, dtype=int)
-    return [
-        math.log1p(len(pooled)),
-        math.log1p(sum(pooled.values())),
-        float(best[column]),
-        float(best[column] - best.mean()),
-        float((top_of_passage == column).mean()) if len(top_of_passage) else 0.0,
-        float(best.argmax() == column),
-    ]
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
+                 knots_x: np.ndarray, knots_y: np.ndarray) -> None:
+        if len(knots_x) != len(knots_y) or len(knots_x) < 2:
+            raise ValueError("a calibrator needs at least two isotonic knots, as many x as y")
+        if np.any(np.diff(knots_x) < 0) or np.any(np.diff(knots_y) < 0):
+            raise ValueError("isotonic knots must be non-decreasing in x and y")
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
+        self.knots_x, self.knots_y = knots_x, knots_y
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """The uncalibrated evidence score (logistic decision value)."""
+        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return np.interp(self.score(features), self.knots_x, self.knots_y)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibrator:
+        return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
+                   float(data["intercept"]), np.asarray(data["isotonic_x"]), np.asarray(data["isotonic_y"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": _rounded(self.mean), "scale": _rounded(self.scale), "coef": _rounded(self.coef),
+                "intercept": round(float(self.intercept), 6), "isotonic_x": _rounded(self.knots_x),
+                "isotonic_y": _rounded(self.knots_y)}
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(value), 6) for value in values]
+
+
+def roll_up(passage_probabilities: np.ndarray, settings: TaggerSettings) -> np.ndarray:
+    """Resource-level probability per label from (passages x labels) probabilities.
+
+    A label counts for the resource when enough passages carry it: its confidence is the mean of the
+    `resource_passages` most confident passages, or of the top `resource_share` of passages when that is fewer,
+    so one passing mention in a long report does not tag the report, while a one-passage page can be tagged.
+    """
+    if passage_probabilities.size == 0:
+        return np.zeros(passage_probabilities.shape[1] if passage_probabilities.ndim == 2 else 0)
+    count = len(passage_probabilities)
+    needed = max(1, min(settings.resource_passages, math.ceil(settings.resource_share * count)))
+    ordered = -np.sort(-passage_probabilities, axis=0)
+    return ordered[:needed].mean(axis=0)
 
 
 class Tagger:
-    """Tags chunks and resources.
+    """Tags passages and resources.
 
     Example:
-        tagger = Tagger(encoder)
-        resource_tags, chunk_tags = tagger.tag(chunks, chunk_vectors, language="it")
+        tagger = Tagger(encoder, multilingual_encoder=use)
+        resource_tags, chunk_tags = tagger.tag(chunks, chunk_vectors, "it", multilingual_vectors)
     """
 
-    def __init__(self, encoder: Encoder, settings: TaggerSettings | None = None, weights_file: Path = WEIGHTS_FILE) -> None:
+    def __init__(self, encoder: Encoder, settings: TaggerSettings | None = None, weights_file: Path = WEIGHTS_FILE,
+                 multilingual_encoder: Encoder | None = None, weights: dict[str, Any] | None = None) -> None:
         self.encoder = encoder
         self.settings = settings or TaggerSettings()
-        self.weights = json.loads(weights_file.read_text(encoding="utf-8"))
+        self.weights = weights if weights is not None else json.loads(Path(weights_file).read_text(encoding="utf-8"))
+        # the number of prototypes averaged per label was chosen on the tune half together with the calibrators
+        self.top_k = int(self.weights.get("top_k", DEFAULT_TOP_K))
+        trained_with = self.weights.get("encoders", {}).get(MULTILINGUAL_SPACE)
+        # calibrators are specific to an encoder's cosine scale: use the multilingual space only with the encoder
+        # its calibrator was fitted for (empty weights: the calibrators are being fitted now)
+        usable = multilingual_encoder is not None and (
+            not self.weights.get("families") or multilingual_encoder.info.name == trained_with)
+        self.multilingual_encoder = multilingual_encoder if usable else None
+        self.calibrators = {
+            family: {space: Calibrator.from_dict(data) for space, data in self.weights.get("families", {}).get(family, {}).items()}
+            for family in TAG_FAMILIES
+        }
+        self.climate_gate = {space: float(value) for space, value in self.weights.get("climate_gate", {}).items()}
+        self._prototypes: dict[tuple[str, str], dict[str, list[np.ndarray]]] = {}
+        self._phrase_vectors: dict[str, dict[str, np.ndarray]] = {}
+        # decision thresholds per family, chosen on the tune half for F1 (probabilities stay calibrated)
+        self.thresholds = {family: float(self.weights.get("thresholds", {}).get(family, self.settings.threshold))
+                           for family in TAG_FAMILIES}
         self._matchers: dict[str, PhraseMatcher] = {}
 
-    @cached_property
-    def label_vectors(self) -> dict[str, np.ndarray]:
-        """One description vector per label, per family (rows in taxonomy order)."""
-        return {
-            family: self.encoder.encode_passages([f"{label.label}. {label.description}" for label in labels])
-            for family, labels in FAMILIES.items()
-        }
+    # ---- label knowledge as vectors -----------------------------------------------------------------------
+    def prototypes(self, space: str, language: str) -> dict[str, list[np.ndarray]]:
+        """family -> one (phrases x dim) matrix per label, plus "cross_cutting" -> [matrix]."""
+        language = language if space == MULTILINGUAL_SPACE else "en"
+        if (space, language) not in self._prototypes:
+            encoder = self.multilingual_encoder if space == MULTILINGUAL_SPACE else self.encoder
+            groups: list[tuple[str, tuple[str, ...]]] = [
+                (family, label_phrases(family, label.key, language)) for family, labels in FAMILIES.items() for label in labels
+            ]
+            groups.append(("cross_cutting", cross_cutting_phrases(language)))
+            groups += [(f"context:{family}", phrases) for family, phrases in FAMILY_CONTEXT_PHRASES.items()]
+            phrases = [phrase for _, group in groups for phrase in group]
+            # most phrases (English, IPCC) are shared by every language: encode each phrase once per encoder
+            known = self._phrase_vectors.setdefault(space, {})
+            missing = list(dict.fromkeys(phrase for phrase in phrases if phrase not in known))
+            if missing:
+                known.update(zip(missing, encoder.encode_passages(missing, batch_size=128), strict=True))
+            vectors = np.stack([known[phrase] for phrase in phrases])
+            result: dict[str, list[np.ndarray]] = {}
+            start = 0
+            for family, group in groups:
+                result.setdefault(family, []).append(vectors[start : start + len(group)])
+                start += len(group)
+            self._prototypes[(space, language)] = result
+        return self._prototypes[(space, language)]
 
+    def _knowledge_scores(self, vectors: np.ndarray, prototypes: list[np.ndarray]) -> np.ndarray:
+        """(passages x labels): mean cosine of each label's top_k closest prototype phrases."""
+        scores = np.zeros((len(vectors), len(prototypes)), dtype=np.float32)
+        for column, matrix in enumerate(prototypes):
+            similarities = vectors @ matrix.T
+            k = min(self.top_k, matrix.shape[0])
+            scores[:, column] = np.sort(similarities, axis=1)[:, -k:].mean(axis=1)
+        return scores
+
+    # ---- rules ----------------------------------------------------------------------------------------------
     def _matcher(self, language: str) -> PhraseMatcher:
         if language not in self._matchers:
             nlp = normaliser(language)
@@ -94,6 +187,11 @@ class Tagger:
             for family, labels in FAMILIES.items():
                 for label in labels:
                     phrases = set(label.synonyms.get("en", ())) | set(label.synonyms.get(language, ()))
+                    if family == "domains":
+                        for concept in CONCEPTS:
+                            if concept.domain == label.key:
+                                phrases |= set(concept.terms.get("en", ())) | set(concept.terms.get(language, ()))
+                    phrases = {phrase for phrase in phrases if not (phrase.isupper() and len(phrase) <= 5)}
                     matcher.add(f"{family}:{label.key}", [normalise_doc(nlp, phrase) for phrase in sorted(phrases)])
             self._matchers[language] = matcher
         return self._matchers[language]
@@ -103,50 +201,98 @@ class Tagger:
         language = language or "en"
         matcher = self._matcher(language)
         doc = normalise_doc(normaliser(language), text)
-        hits: dict[str, Counter[str]] = defaultdict(Counter)
+        hits: dict[str, Counter[str]] = {}
         for match_id, start, end in matcher(doc):
-            hits[doc.vocab.strings[match_id]][" ".join(token.norm_ for token in doc[start:end])] += 1
+            hits.setdefault(doc.vocab.strings[match_id], Counter())[" ".join(token.norm_ for token in doc[start:end])] += 1
         return hits
 
-    def evidence(
-        self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, language: str | None
-    ) -> tuple[list[dict[str, Counter[str]]], dict[str, np.ndarray]]:
-        """Phrase hits per chunk and (chunks x labels) similarities per family."""
-        hits = [self.phrase_hits(chunk.text, language) for chunk in chunks]
-        similarities = {family: chunk_vectors @ vectors.T for family, vectors in self.label_vectors.items()}
-        return hits, similarities
+    # ---- evidence -> probabilities --------------------------------------------------------------------------
+    def space_of(self, language: str | None) -> str:
+        """Which vectors a passage in `language` is scored with."""
+        return MULTILINGUAL_SPACE if (language or "en") != "en" and self.multilingual_encoder is not None else MAIN_SPACE
 
-    def tag(
-        self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, language: str | None
-    ) -> tuple[dict[str, list[Tag]], list[dict[str, list[Tag]]]]:
-        """Tags of the whole resource and of each chunk (same model; evidence pooled for the resource)."""
-        hits, similarities = self.evidence(chunks, chunk_vectors, language)
-        chunk_tags = [
-            self.decide([hits[i]], {family: sims[i : i + 1] for family, sims in similarities.items()})
-            for i in range(len(chunks))
-        ]
-        return self.decide(hits, similarities), chunk_tags
+    def features(self, texts: Sequence[str], languages: Sequence[str | None], vectors: np.ndarray,
+                 multilingual_vectors: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], list[str], np.ndarray]:
+        """family -> (passages x labels x FEATURES) evidence, the space each passage was scored in, and each
+        passage's similarity to cross-cutting climate text."""
+        count = len(texts)
+        cross_scores = np.zeros(count, dtype=np.float32)
+        result = {family: np.zeros((count, len(FAMILIES[family]), len(FEATURES)), dtype=np.float32) for family in TAG_FAMILIES}
+        spaces = [self.space_of(language) if multilingual_vectors is not None else MAIN_SPACE for language in languages]
+        for row, (text, language) in enumerate(zip(texts, languages, strict=True)):
+            space = spaces[row]
+            vector = (multilingual_vectors if space == MULTILINGUAL_SPACE else vectors)[row : row + 1]
+            prototypes = self.prototypes(space, language or "en")
+            cross = float(self._knowledge_scores(vector, prototypes["cross_cutting"])[0, 0])
+            cross_scores[row] = cross
+            hits = self.phrase_hits(text, language)
+            for family in TAG_FAMILIES:
+                scores = self._knowledge_scores(vector, prototypes[family])[0]
+                context_prototypes = prototypes.get(f"context:{family}")
+                context = float(self._knowledge_scores(vector, context_prototypes)[0, 0]) if context_prototypes else 0.0
+                for column, label in enumerate(FAMILIES[family]):
+                    others = np.delete(scores, column)
+                    result[family][row, column] = (
+                        scores[column],
+                        scores[column] - scores.mean(),
+                        scores[column] - others.max(),
+                        math.log1p(len(hits.get(f"{family}:{label.key}", ()))),
+                        scores[column] - cross,
+                        context,
+                    )
+        return result, spaces, cross_scores
 
-    def confidence(self, family: str, features: list[float]) -> float:
-        model = self.weights[family]
-        z = model["intercept"] + sum(w * (x - m) / s for w, x, m, s in zip(model["coef"], features, model["mean"], model["scale"], strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+    def probabilities(self, features: dict[str, np.ndarray], spaces: Sequence[str]) -> dict[str, np.ndarray]:
+        """family -> (passages x labels) calibrated probabilities."""
+        result = {}
+        for family, values in features.items():
+            probabilities = np.zeros(values.shape[:2])
+            for space in set(spaces):
+                rows = np.array([s == space for s in spaces])
+                calibrator = self.calibrators[family].get(space) or self.calibrators[family][MAIN_SPACE]
+                flat = values[rows].reshape(-1, values.shape[2])
+                probabilities[rows] = calibrator(flat).reshape(int(rows.sum()), values.shape[1])
+            result[family] = probabilities
+        return result
 
-    def decide(self, hits: list[dict[str, Counter[str]]], similarities: dict[str, np.ndarray]) -> dict[str, list[Tag]]:
-        s = self.settings
-        if not self._has_climate_content(hits, similarities["domains"]):
-            return {family: [] for family in TAG_FAMILIES}
+    def passage_probabilities(self, texts: Sequence[str], languages: Sequence[str | None], vectors: np.ndarray,
+                              multilingual_vectors: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """family -> (passages x labels) calibrated probabilities for raw passages, and how far each passage is
+        above the climate-text gate of its space (its closeness to cross-cutting climate phrases minus the gate)."""
+        features, spaces, cross = self.features(texts, languages, vectors, multilingual_vectors)
+        climate = np.array([score - self.climate_gate.get(space, -1.0) for score, space in zip(cross, spaces, strict=True)])
+        return self.probabilities(features, spaces), climate
+
+    def has_climate_content(self, resource_tags: dict[str, list[Tag]], climate_margins: np.ndarray) -> bool:
+        """A domain, or passages that read as climate text: the best two (or the only one) above the gate on average,
+        so one stray passage of an events page is not enough."""
+        if resource_tags["domains"]:
+            return True
+        best = -np.sort(-climate_margins)[:2]
+        return bool(best.size) and float(best.mean()) >= 0.0
+
+    def decide(self, probabilities: dict[str, np.ndarray]) -> dict[str, list[Tag]]:
+        """Tags from one row of probabilities per family: the most probable labels that pass the family's threshold."""
         tags: dict[str, list[Tag]] = {}
         for family in TAG_FAMILIES:
-            scored = []
-            for column, label in enumerate(FAMILIES[family]):
-                counts = [chunk_hits.get(f"{family}:{label.key}", Counter()) for chunk_hits in hits]
-                scored.append((self.confidence(family, label_features(counts, similarities[family], column)), label.key))
-            scored.sort(key=lambda pair: (-pair[0], pair[1]))
-            tags[family] = [Tag(key=key, confidence=round(score, 3)) for score, key in scored[: s.max_per_family] if score >= s.threshold]
+            scored = sorted(((float(p), label.key) for p, label in zip(probabilities[family], FAMILIES[family], strict=True)),
+                            key=lambda pair: (-pair[0], pair[1]))
+            tags[family] = [Tag(key=key, confidence=round(score, 3)) for score, key in scored[: self.settings.max_per_family]
+                            if score >= self.thresholds[family]]
         return tags
 
-    def _has_climate_content(self, hits: list[dict[str, Counter[str]]], domain_similarities: np.ndarray) -> bool:
-        phrases = sum(len(counts) for chunk_hits in hits for label, counts in chunk_hits.items() if label.startswith("domains:"))
-        best = float(domain_similarities.max()) if domain_similarities.size else -1.0
-        return phrases >= self.settings.min_domain_phrases or best >= self.settings.min_domain_similarity
+    def tag(self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, language: str | None,
+            multilingual_vectors: np.ndarray | None = None) -> tuple[dict[str, list[Tag]], list[dict[str, list[Tag]]]]:
+        """Tags of the whole resource (rolled up from its passages) and of each passage."""
+        empty = {family: [] for family in TAG_FAMILIES}
+        if not chunks:
+            return empty, []
+        languages = [chunk.language or language for chunk in chunks]
+        probabilities, cross = self.passage_probabilities([chunk.text for chunk in chunks], languages, chunk_vectors,
+                                                          multilingual_vectors)
+        chunk_tags = [self.decide({family: values[row] for family, values in probabilities.items()}) for row in range(len(chunks))]
+        resource = self.decide({family: roll_up(values, self.settings) for family, values in probabilities.items()})
+        if not self.has_climate_content(resource, cross):
+            # an events calendar or a page without climate content: a lever or barrier word alone is no topic
+            return empty, [dict(empty) for _ in chunks]
+        return resource, chunk_tags

@@ -1,10 +1,14 @@
-"""Fit the tagger's per-family logistic models on curated tags, holding half of the resources out.
+"""Fit the tagger's calibrators on the "tune" half of the hand-labelled passages; the other half is held out.
 
-    python -m nzc_knowledge.ingest.train_tagger --index-dir indexes [--out nzc_knowledge/ingest/tagger_weights.json]
+    python -m nzc_knowledge.ingest.train_tagger [--passages eval/tags/passages.jsonl] [--out .../tagger_weights.json]
 
-The snapshot must be built from a corpus whose manifest has curated tags (the sample corpus). Resources are
-split by a hash of their id: the "train" half fits the models, the "held-out" half measures them, so the
-figures printed (and reported by `nzc eval tags`) are not measured on what the weights were fitted to.
+eval/tags/passages.jsonl holds passages of the sample corpus labelled by reading them (domains, barriers, levers a
+passage treats substantively), each with a `split`: resources whose sha256(id) is even are "tune", odd ones
+"held_out", so no resource has passages on both sides. What is fitted here is small and label-agnostic: per family
+and encoder space, a logistic combination of the five evidence features (`tag.FEATURES`) and an isotonic map from
+that score to a probability (fitted on cross-validated scores, grouped by resource), the number of prototypes
+averaged per label, and the climate-content gate. Which label a passage is about still comes from the label
+knowledge, so the weights cannot learn the sample corpus' topics.
 """
 
 from __future__ import annotations
@@ -12,73 +16,187 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_fscore_support
 
-from nzc_knowledge.encoders import load_encoder
-from nzc_knowledge.index import Snapshot, SnapshotStore
-from nzc_knowledge.ingest.tag import FEATURES, WEIGHTS_FILE, Tagger, label_features
-from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES
+from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
+from nzc_knowledge.ingest.tag import FEATURES, MAIN_SPACE, MULTILINGUAL_SPACE, WEIGHTS_FILE, Calibrator, Tagger
+from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
+
+PASSAGES_FILE = Path("eval/tags/passages.jsonl")
+VECTOR_CACHE = Path("eval/cache/tags")
+TOP_K_CHOICES = (5, 10, 20)
+SPLITS = ("tune", "held_out")
 
 
 def is_training(resource_id: str) -> bool:
-    """The deterministic half of the corpus the tagger is fitted on."""
+    """The deterministic half of the labelled resources the calibrators are fitted on ("tune")."""
     return int(hashlib.sha256(resource_id.encode()).hexdigest(), 16) % 2 == 0
 
 
-def feature_rows(snapshot: Snapshot, tagger: Tagger):
-    """(family -> X, y, resource ids, label keys) over resources that have curated tags."""
-    rows: dict[str, tuple[list, list, list, list]] = {family: ([], [], [], []) for family in TAG_FAMILIES}
-    for position, resource in enumerate(snapshot.resources):
-        curated = {family: [t.key for t in getattr(resource, family) if t.source == "curated"] for family in TAG_FAMILIES}
-        if not any(curated.values()) and resource.type is not None:
-            continue
-        chunk_rows = snapshot.resource_chunks[position]
-        chunks = [snapshot.chunks[row] for row in chunk_rows]
-        vectors = np.asarray(snapshot.dense.vectors[chunk_rows], dtype=np.float32)
-        hits, similarities = tagger.evidence(chunks, vectors, resource.language)
+@dataclass
+class LabelledPassage:
+    """A passage of the sample corpus with the labels a reader gave it."""
+
+    id: str
+    resource_id: str
+    language: str
+    split: str
+    title: str
+    text: str
+    labels: dict[str, set[str]] = field(default_factory=dict)  # family -> keys
+
+    @property
+    def embedding_text(self) -> str:
+        """What the pipeline embeds for a chunk: the resource title, then the passage."""
+        return f"{self.title}\n{self.text}" if self.title and not self.text.startswith(self.title) else self.text
+
+
+def load_passages(path: Path = PASSAGES_FILE) -> list[LabelledPassage]:
+    """Read labelled passages; a line with an unknown key, split or missing field is an error naming the line."""
+    passages = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                labels = {family: set(row[family]) for family in TAG_FAMILIES}
+                passage = LabelledPassage(row["id"], row["resource_id"], row["language"], row["split"],
+                                          row.get("title", ""), row["text"], labels)
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a labelled passage ({error})") from error
+            for family, keys in labels.items():
+                unknown = keys - set(keys_of(family))
+                if unknown:
+                    raise ValueError(f"{path}:{number}: unknown {family} {sorted(unknown)}; allowed: {', '.join(keys_of(family))}")
+            if passage.split not in SPLITS:
+                raise ValueError(f"{path}:{number}: split must be one of {', '.join(SPLITS)}, not {passage.split!r}")
+            passages.append(passage)
+    return passages
+
+
+def cached_vectors(encoder: Encoder, texts: Sequence[str], cache_dir: Path = VECTOR_CACHE) -> np.ndarray:
+    """Encode texts once per encoder and text set; the .npy cache lives in a gitignored folder."""
+    digest = hashlib.sha256("\n\x00".join([encoder.info.name, *texts]).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"{encoder.info.name}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = encoder.encode_passages(list(texts), batch_size=32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def label_matrix(passages: Sequence[LabelledPassage], family: str) -> np.ndarray:
+    """(passages x labels) 0/1 truth in taxonomy order."""
+    keys = keys_of(family)
+    return np.array([[int(key in passage.labels[family]) for key in keys] for passage in passages], dtype=np.int64)
+
+
+def fit_calibrator(features: np.ndarray, truth: np.ndarray, groups: np.ndarray) -> tuple[Calibrator, np.ndarray]:
+    """Logistic combination of the evidence features, then isotonic regression on out-of-fold scores; also the
+    out-of-fold probabilities (for choosing thresholds without looking at in-sample fits)."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale = np.where(scale > 1e-6, scale, 1.0)  # a constant feature (no context phrases for domains) stays 0
+    standard = (features - mean) / scale
+    out_of_fold = np.zeros(len(truth))
+    folds = min(5, len(set(groups)))
+    for train, test in GroupKFold(n_splits=folds).split(standard, truth, groups):
+        model = LogisticRegression(C=1.0, max_iter=1000).fit(standard[train], truth[train])
+        out_of_fold[test] = model.decision_function(standard[test])
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(standard, truth)
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(out_of_fold, truth)
+    calibrator = Calibrator(mean, scale, model.coef_[0], float(model.intercept_[0]),
+                            np.asarray(isotonic.X_thresholds_), np.asarray(isotonic.y_thresholds_))
+    return calibrator, isotonic.predict(out_of_fold)
+
+
+def best_threshold(probabilities: np.ndarray, truth: np.ndarray, choices: Sequence[float] = tuple(np.arange(0.1, 0.65, 0.05))) -> float:
+    """The decision threshold with the best micro-F1 on (decisions) probabilities and 0/1 truth."""
+    from sklearn.metrics import f1_score
+
+    scored = [(f1_score(truth, (probabilities >= t).astype(int), zero_division=0), -abs(t - 0.5), t) for t in choices]
+    return round(float(max(scored)[2]), 2)
+
+
+def top_domain_accuracy(features: np.ndarray, passages: Sequence[LabelledPassage]) -> float:
+    """Share of single-domain passages whose closest domain (label knowledge only) is the labelled one."""
+    keys = keys_of("domains")
+    rows = [row for row, passage in enumerate(passages) if len(passage.labels["domains"]) == 1]
+    if not rows:
+        return 0.0
+    best = features[rows, :, FEATURES.index("similarity")].argmax(axis=1)
+    return float(np.mean([keys[column] in passages[row].labels["domains"] for row, column in zip(rows, best, strict=True)]))
+
+
+def fit_weights(passages: Sequence[LabelledPassage], encoder: Encoder, multilingual: Encoder | None,
+                cache_dir: Path = VECTOR_CACHE, top_k_choices: Sequence[int] = TOP_K_CHOICES) -> dict:
+    """Everything tagger_weights.json holds, fitted on the tune passages only."""
+    tune = [passage for passage in passages if passage.split == "tune"]
+    vectors = cached_vectors(encoder, [p.embedding_text for p in tune], cache_dir)
+    multilingual_vectors = cached_vectors(multilingual, [p.embedding_text for p in tune], cache_dir) if multilingual else None
+    texts, languages = [p.text for p in tune], [p.language for p in tune]
+    chosen, evidence, accuracy = None, None, -1.0
+    tagger = Tagger(encoder, multilingual_encoder=multilingual, weights={})  # one tagger: prototypes encoded once
+    for top_k in top_k_choices:
+        tagger.top_k = top_k
+        candidate = tagger.features(texts, languages, vectors, multilingual_vectors)
+        score = top_domain_accuracy(candidate[0]["domains"], tune)
+        print(f"top_k {top_k}: closest domain right on {score:.3f} of single-domain tune passages")
+        if score > accuracy:
+            chosen, evidence, accuracy = top_k, candidate, score
+    features, spaces, cross = evidence
+    groups = np.array([p.resource_id for p in tune])
+    families: dict[str, dict] = {family: {} for family in TAG_FAMILIES}
+    out_of_fold: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {family: [] for family in TAG_FAMILIES}
+    gate: dict[str, float] = {}
+    for space in sorted(set(spaces)):
+        rows = np.array([s == space for s in spaces])
         for family in TAG_FAMILIES:
-            X, y, ids, keys = rows[family]
-            for column, label in enumerate(FAMILIES[family]):
-                counts = [chunk_hits.get(f"{family}:{label.key}", {}) for chunk_hits in hits]
-                X.append(label_features(counts, similarities[family], column))
-                y.append(int(label.key in curated[family]))
-                ids.append(resource.id)
-                keys.append(label.key)
-    return rows
+            count = len(FAMILIES[family])
+            flat = features[family][rows].reshape(-1, len(FEATURES))
+            truth = label_matrix([p for p, keep in zip(tune, rows, strict=True) if keep], family).reshape(-1)
+            calibrator, probabilities = fit_calibrator(flat, truth, np.repeat(groups[rows], count))
+            families[family][space] = calibrator.to_dict()
+            out_of_fold[family].append((probabilities, truth))
+        # climate text: the 5th percentile of labelled climate passages' closeness to cross-cutting climate phrases;
+        # the resource-level check rolls passages up, so one stray passage of an events page does not pass
+        climate = [score for score, p, keep in zip(cross, tune, rows, strict=True) if keep and any(p.labels.values())]
+        gate[space] = round(float(np.percentile(climate, 5)), 4)
+    return {
+        "version": 2,
+        "features": list(FEATURES),
+        "top_k": chosen,
+        "encoders": {MAIN_SPACE: encoder.info.name, MULTILINGUAL_SPACE: multilingual.info.name if multilingual else None},
+        "families": families,
+        "thresholds": {family: best_threshold(np.concatenate([p for p, _ in parts]), np.concatenate([t for _, t in parts]))
+                       for family, parts in out_of_fold.items()},
+        "climate_gate": gate,
+        "trained_on": {"passages": len(tune), "split": "eval/tags/passages.jsonl split == 'tune' (sha256(resource id) even)"},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index-dir", type=Path, default=Path("indexes"))
+    parser.add_argument("--passages", type=Path, default=PASSAGES_FILE)
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--cache-dir", type=Path, default=VECTOR_CACHE)
+    parser.add_argument("--multilingual-encoder", default=DEFAULT_MULTILINGUAL_ENCODER, help="or 'none'")
     args = parser.parse_args()
-    snapshot = Snapshot.load(SnapshotStore(args.index_dir).current_path())
-    tagger = Tagger(load_encoder())
-    weights = {}
-    for family, (X, y, ids, _) in feature_rows(snapshot, tagger).items():
-        X, y = np.asarray(X), np.asarray(y)
-        train = np.array([is_training(resource_id) for resource_id in ids])
-        mean, scale = X[train].mean(axis=0), X[train].std(axis=0) + 1e-9
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-        model.fit((X[train] - mean) / scale, y[train])
-        predicted = model.predict((X[~train] - mean) / scale)
-        precision, recall, f1, _ = precision_recall_fscore_support(y[~train], predicted, average="binary", zero_division=0)
-        print(f"{family:9s} held-out label decisions: precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f} "
-              f"({int((~train).sum())} decisions, {int(train.sum())} for training)")
-        weights[family] = {
-            "features": list(FEATURES),
-            "mean": mean.round(6).tolist(),
-            "scale": scale.round(6).tolist(),
-            "coef": model.coef_[0].round(6).tolist(),
-            "intercept": round(float(model.intercept_[0]), 6),
-        }
-    weights["trained_on"] = {"snapshot": snapshot.id, "split": "sha256(resource id) even = train, odd = held out"}
-    args.out.write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    passages = load_passages(args.passages)
+    multilingual = None if args.multilingual_encoder == "none" else load_encoder(args.multilingual_encoder)
+    weights = fit_weights(passages, load_encoder(), multilingual, args.cache_dir)
+    args.out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} (top_k {weights['top_k']}, thresholds {weights['thresholds']}, "
+          f"climate gate {weights['climate_gate']})")
 
 
 if __name__ == "__main__":

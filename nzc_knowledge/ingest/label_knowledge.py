@@ -1,0 +1,138 @@
+"""What the tagger knows about each label, taken from the field's own vocabularies rather than from sample texts.
+
+Sources, per family:
+- domains: the IPCC 2006 emission categories (`climate_categories.IPCC2006`, the categorisation national GHG
+  inventories and the CRF tables use) mapped to our domain keys, the thesaurus' technical terms per concept
+  (`nzc_knowledge.thesaurus`, every language), and the taxonomy's label, description and synonyms;
+- barriers and levers: the taxonomy's label, description and synonyms, plus the thesaurus concepts that are
+  levers rather than domains (climate finance, climate planning, citizen participation).
+
+Text that is about climate action in general (a climate strategy, a city contract, an emissions inventory across
+sectors) has knowledge of its own: `CROSS_CUTTING_PHRASES`, the thesaurus concepts without a domain plus a few
+phrases of that kind. The tagger compares a passage with these too, so that "general climate strategy" is scored
+as what it is instead of as the nearest domain.
+
+Example:
+    phrases = label_phrases("domains", "mobility", "de")  # IPCC transport categories, thesaurus, taxonomy
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from nzc_knowledge.taxonomy import FAMILIES, Label
+from nzc_knowledge.thesaurus import CONCEPTS
+
+# IPCC 2006 category codes whose subtree describes each domain. Left out on purpose: agriculture (3.A, 3.C; not a
+# city domain), 1.B fugitive emissions from fuel extraction, 2.D-2.H product uses (2.E lists "Photovoltaics" as
+# an electronics product, which would pull solar power into industry) and 1.A.2.k construction (our "buildings").
+IPCC_DOMAIN_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "energy": ("1.A.1",),  # energy industries: electricity, CHP and heat plants
+    "buildings": ("1.A.4.a", "1.A.4.b"),  # commercial/institutional and residential combustion
+    "mobility": ("1.A.3",),  # transport
+    "waste_circular": ("4",),  # waste
+    "nature_based": ("3.B.1", "3.B.4"),  # forest land and wetlands
+    "industry": ("1.A.2", "2.A", "2.B", "2.C", "1.C"),  # manufacturing, mineral/chemical/metal processes, CO2 storage
+}
+IPCC_EXCLUDED = ("1.A.2.k",)
+_VAGUE_TITLES = ("other", "non-specified", "uncategorised", "by-product emissions", "fugitive emissions", "stationary",
+                 "mobile")
+
+# Thesaurus concepts without a domain that name a lever of change.
+LEVER_CONCEPTS = {"climate_finance": "finance", "climate_planning": "governance", "citizen_participation": "participation"}
+
+CROSS_CUTTING_PHRASES: tuple[str, ...] = (
+    "climate change strategy", "climate neutrality target for the whole city", "climate action across all sectors",
+    "national climate change policy", "greenhouse gas emissions of all sectors", "climate change mitigation and adaptation",
+    "sustainable development goals", "climate city contract", "climate governance and coordination",
+    "reporting progress towards climate targets", "contact details of the climate office",
+)
+
+
+# What passages that discuss any barrier, or describe any lever, have in common: the family's context. A label
+# of the family is likelier where the passage is about obstacles (barriers) or about what was done (levers).
+FAMILY_CONTEXT_PHRASES: dict[str, tuple[str, ...]] = {
+    "barriers": ("the main obstacle was", "barriers and challenges the city faced", "what went wrong and why",
+                 "risks and problems that delayed the project", "the difficulty was", "obstacles met",
+                 "a recurring brake on the programme", "the project stalled because"),
+    "levers": ("how the obstacles were overcome", "what the city did", "measures taken by the municipality",
+               "the city responded by", "what worked", "how the programme is financed and organised",
+               "the approach the city chose", "recommendations for other cities"),
+}
+
+
+def ipcc_phrases(domain: str) -> tuple[str, ...]:
+    """Titles and first sentences of the IPCC 2006 categories mapped to `domain`."""
+    return _ipcc_phrases().get(domain, ())
+
+
+@lru_cache(maxsize=1)
+def _ipcc_phrases() -> dict[str, tuple[str, ...]]:
+    import climate_categories  # imported here: loading the categorisations takes a moment
+
+    ipcc = climate_categories.IPCC2006
+    phrases: dict[str, tuple[str, ...]] = {}
+    for domain, roots in IPCC_DOMAIN_CATEGORIES.items():
+        found: list[str] = []
+        for root in roots:
+            top = ipcc[root]
+            for category in [top, *sorted(top.descendants, key=lambda item: item.codes[0])]:
+                if any(category.codes[0] == code or category.codes[0].startswith(code + ".") for code in IPCC_EXCLUDED):
+                    continue
+                title = category.title.strip()
+                if title.lower().startswith(_VAGUE_TITLES):
+                    continue
+                # a one-word title ("Cars", "Railways") is clear; a vague child reads better with its root's title
+                found.append(title if category is top or len(title.split()) > 1 else f"{title} ({top.title})")
+                first_sentence = (category.comment or "").split(". ")[0].split(";")[0].strip().rstrip(".")
+                if len(first_sentence.split()) >= 4 and "ISIC" not in first_sentence:
+                    found.append(first_sentence)
+        phrases[domain] = tuple(dict.fromkeys(found))
+    return phrases
+
+
+def _taxonomy_phrases(label: Label, language: str) -> list[str]:
+    phrases = [f"{label.label}. {label.description}", label.label]
+    phrases += label.synonyms.get(language, ())
+    if language != "en":
+        phrases += label.synonyms.get("en", ())
+    return phrases
+
+
+def _thesaurus_phrases(family: str, key: str, language: str) -> list[str]:
+    phrases: list[str] = []
+    for concept in CONCEPTS:
+        belongs = (family == "domains" and concept.domain == key) or (
+            family == "levers" and LEVER_CONCEPTS.get(concept.key) == key
+        )
+        if belongs:
+            phrases += concept.terms.get(language, ())
+            if language != "en":
+                phrases += concept.terms.get("en", ())
+    # acronyms ("PV", "EV", "DH") match too much as phrases and mean little to an encoder
+    return [phrase for phrase in phrases if not (phrase.isupper() and len(phrase) <= 5)]
+
+
+def label_phrases(family: str, key: str, language: str = "en") -> tuple[str, ...]:
+    """Every phrase that names or describes one label, in `language` (plus English, which city texts mix in)."""
+    label = next(item for item in FAMILIES[family] if item.key == key)
+    phrases = _taxonomy_phrases(label, language) + _thesaurus_phrases(family, key, language)
+    if family == "domains":
+        phrases += ipcc_phrases(key)
+    return tuple(dict.fromkeys(phrase for phrase in phrases if phrase.strip()))
+
+
+def cross_cutting_phrases(language: str = "en") -> tuple[str, ...]:
+    """Phrases of climate action that is not about one domain (thesaurus concepts without a domain, and ours)."""
+    phrases = list(CROSS_CUTTING_PHRASES)
+    for concept in CONCEPTS:
+        if concept.domain is None:
+            phrases += concept.terms.get("en", ())
+            if language != "en":
+                phrases += concept.terms.get(language, ())
+    return tuple(dict.fromkeys(phrase for phrase in phrases if not (phrase.isupper() and len(phrase) <= 5)))
+
+
+def one_line_description(label: Label) -> str:
+    """The one line per label the ten-line baseline compares passages with."""
+    return f"{label.label}: {label.description}"
