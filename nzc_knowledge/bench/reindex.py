@@ -44,7 +44,7 @@ REQUEST_TIMEOUT_S = 60.0
 
 def _touch(source: Path, round_number: int) -> str:
     """Append a paragraph to the first Markdown resource; returns its path relative to `source`."""
-    target = sorted(path for path in source.rglob("*.md") if path.name != "README.md" and "_parts" not in path.parts)[0]
+    target = sorted(path for path in source.rglob("*.md") if path.name != "README.md")[0]
     with target.open("a", encoding="utf-8") as handle:
         handle.write(f"\n\nCurator's note {round_number}: figures checked against the city's latest monitoring report.\n")
     return target.relative_to(source).as_posix()
