@@ -28,7 +28,7 @@ import ir_measures
 import numpy as np
 from ir_measures import P, Qrel, ScoredDoc, Success, nDCG
 
-from nzc_knowledge.recommend.names import AmbiguousCity, UnknownCity
+from nzc_knowledge.errors import AmbiguousCity, UnknownCity
 from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.recommend.scorer import PeerWeights
 

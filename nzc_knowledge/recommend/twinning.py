@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from nzc_knowledge.errors import InvalidParameter
+from nzc_knowledge.errors import AmbiguousCity, InvalidParameter, UnknownCity
 from nzc_knowledge.models import TwinningPlan, TwinPair, Unpaired
 from nzc_knowledge.recommend.explain import explain_match
-from nzc_knowledge.recommend.names import AmbiguousCity, UnknownCity
 from nzc_knowledge.recommend.scorer import PeerScorer
 
 MAX_CITIES_PER_SIDE = 1000
