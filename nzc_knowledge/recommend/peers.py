@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from nzc_knowledge.index.snapshot import Snapshot
-from nzc_knowledge.models import CityProfile, CitySearch, Peer, PeerSuggestion, Resource, ScoreComponents, TwinningPlan
+from nzc_knowledge.models import (
+    CityProfile, CitySearch, Peer, PeerSuggestion, Resource, ScoreComponents, TwinningPlan,
+)
 from nzc_knowledge.recommend.explain import explain_match, explain_profile
 from nzc_knowledge.recommend.lookup import check_limit, city_profile, search_cities
 from nzc_knowledge.recommend.names import normalise_country

@@ -1,8 +1,9 @@
 """Cities: search the registry and the content, city profiles, peer cities, Pilot/Twin pairing.
 
 Thin layer: every endpoint calls the snapshot's `PeerService` (nzc_knowledge/recommend/peers.py)
-and maps its typed answer (nzc_knowledge/models.py) onto a response schema (api/schemas.py). Unknown cities answer 404 with the close matches,
-ambiguous names 400, invalid parameters 422 (domain errors mapped by the app's handler).
+and maps its typed answer (nzc_knowledge/models.py) onto a response schema (api/schemas.py).
+Unknown cities answer 404 with the close matches, ambiguous names 400, invalid parameters 422
+(domain errors mapped by the app's handler).
 """
 
 from __future__ import annotations
