@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import json
+from dataclasses import asdict
 
 import pytest
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import itertools
+from dataclasses import asdict
 
 import numpy as np
 import pytest
