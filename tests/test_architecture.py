@@ -23,6 +23,7 @@ LAYERS = {
     "settings": FOUNDATION,
     "encoders": FOUNDATION,
     "text": FOUNDATION,
+    "thesaurus": FOUNDATION,  # multilingual labels of the taxonomy (search expansion, tagging)
     "index": INDEX,
     "ingest": INGEST,
     "search": SERVICES,
