@@ -8,7 +8,10 @@ from pathlib import Path
 
 import click
 
+from nzc_knowledge.bench import cli as bench_cli
 from nzc_knowledge.cli_options import index_dir_option, load_settings, user_errors
+from nzc_knowledge.eval import cli as eval_cli
+from nzc_knowledge.recommend import cli as recommend_cli
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +73,7 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     from nzc_knowledge.ingest.build import build_snapshot
     from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
     from nzc_knowledge.ingest.pipeline import IngestSettings
+    from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     overrides = {"multilingual_encoder": multilingual_encoder, "extract_timeout_s": extract_timeout,
                  "extract_max_mb": extract_max_mb}
@@ -78,7 +82,8 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     bars = _StageBars(enabled=not quiet and not as_json)
     try:
         report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
-                                full=full, multilingual=settings.multilingual_encoder_name,
+                                extensions=snapshot_extensions(source_dir), full=full,
+                                multilingual=settings.multilingual_encoder_name,
                                 settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
     finally:
         bars.close()
@@ -249,32 +254,17 @@ def bench() -> None:
     """Benchmarks: ingest throughput, search latency, reindex cost, peer suggestions."""
 
 
-def _register_optional_commands() -> None:
-    """Commands of the evaluation and recommendation packages (their modules import only click at top level)."""
-    import importlib
-
-    for module_name, group, attribute, name in (
-        ("nzc_knowledge.recommend.cli", main, "peers", "peers"),
-        ("nzc_knowledge.recommend.cli", eval, "peers_eval", "peers"),
-        ("nzc_knowledge.recommend.cli", bench, "peers_bench", "peers"),
-        ("nzc_knowledge.eval.cli", eval, "beir", "beir"),
-        ("nzc_knowledge.eval.cli", eval, "queries", "queries"),
-        ("nzc_knowledge.eval.cli", eval, "compare", "compare"),
-        ("nzc_knowledge.eval.cli", eval, "tags", "tags"),
-        ("nzc_knowledge.bench.cli", bench, "ingest_bench", "ingest"),
-        ("nzc_knowledge.bench.cli", bench, "search_bench", "search"),
-        ("nzc_knowledge.bench.cli", bench, "reindex_bench", "reindex"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        command = getattr(module, attribute, None)
-        if command is not None:
-            group.add_command(command, name=name)
-
-
-_register_optional_commands()
+# Each part's commands import only click at module level, so registering them here keeps `nzc --help` fast.
+main.add_command(recommend_cli.peers, name="peers")
+eval.add_command(recommend_cli.peers_eval, name="peers")
+eval.add_command(eval_cli.beir, name="beir")
+eval.add_command(eval_cli.queries, name="queries")
+eval.add_command(eval_cli.compare, name="compare")
+eval.add_command(eval_cli.tags, name="tags")
+bench.add_command(recommend_cli.peers_bench, name="peers")
+bench.add_command(bench_cli.ingest_bench, name="ingest")
+bench.add_command(bench_cli.search_bench, name="search")
+bench.add_command(bench_cli.reindex_bench, name="reindex")
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -144,6 +145,30 @@ def multilingual_encoder_choices() -> tuple[str, ...]:
 def shared_encoder(name: str) -> Encoder:
     """One loaded instance per encoder name in this process (the server and its reindex jobs share them)."""
     return load_encoder(name)
+
+
+class Encoders:
+    """The encoders one application uses, each loaded on first use and then shared (server, reindex jobs, search).
+
+    Created by the composition root (`create_app`, a command) and passed down, so two apps in one process (tests)
+    do not share hidden state, and a test can hand in an encoder it already loaded.
+
+    Example:
+        encoders = Encoders(preloaded=[MiniLMEncoder()])
+        encoders.get(DEFAULT_ENCODER)  # the preloaded one; another name loads on this first call
+    """
+
+    def __init__(self, preloaded: Sequence[Encoder] = (), loader: Callable[[str], Encoder] | None = None) -> None:
+        self._loaded: dict[str, Encoder] = {encoder.info.name: encoder for encoder in preloaded}
+        self._loader = loader or load_encoder
+        self._lock = threading.Lock()
+
+    def get(self, name: str = DEFAULT_ENCODER) -> Encoder:
+        """The encoder called `name` (as a snapshot manifest records it), loading it the first time."""
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = self._loader(name)
+            return self._loaded[name]
 
 
 def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:

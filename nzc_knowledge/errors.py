@@ -43,3 +43,19 @@ class NoSnapshot(NZCError):
     """No index snapshot has been built yet in the index folder."""
 
     status = 503
+
+
+class UnknownCity(NotFound):
+    """No city has this spelling; `suggestions` are the close matches the message lists."""
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+class AmbiguousCity(BadRequest):
+    """The spelling names cities in several countries; a country must be given."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates

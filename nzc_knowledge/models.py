@@ -133,3 +133,179 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# -- cities and peers: what the recommend package answers (the API maps these onto its response schemas) --------
+
+
+@dataclass
+class CitySummary:
+    """A city as lists show it: name, country, size, region, whether the repository holds content about it."""
+
+    city: str  # as the content's manifest names it when it has content, else the registry's clean name
+    country: str | None
+    kind: Literal["city", "group"]
+    has_content: bool
+    resource_count: int
+    population: int | None
+    size_class: str | None
+    region: str | None
+    registry_name: str | None
+
+
+@dataclass
+class CityMatch(CitySummary):
+    """A city found by a name search; `score` 0-100 and the spelling that matched (None when listing)."""
+
+    score: float | None
+    matched: str | None
+
+
+@dataclass
+class CitySearch:
+    """The answer of a city search: the query, how many matched, the cities best first."""
+
+    query: str
+    total: int
+    cities: list[CityMatch]
+
+
+@dataclass
+class WeightedTag:
+    """A tag of a city profile with the share of the city's resources that treat it (confidence-weighted)."""
+
+    key: str
+    label: str
+    weight: float
+
+
+@dataclass
+class Commitment:
+    key: str
+    label: str
+
+
+@dataclass
+class ResourceBrief:
+    """The facts of a resource a city profile lists."""
+
+    id: str
+    title: str | None
+    type: str | None
+    year: int | None
+    url: str | None
+    domains: list[str]
+    barriers: list[str]
+    levers: list[str]
+
+
+@dataclass
+class GroupRef:
+    id: str
+    name: str | None
+
+
+@dataclass
+class CityProfile(CitySummary):
+    """A city's profile: registry facts, weighted tags, its resources, and what the profile rests on."""
+
+    country_name: str | None
+    registry_id: str | None
+    aliases: list[str]
+    lat: float | None
+    lon: float | None
+    population_source: str | None
+    commitments: list[Commitment]
+    members: list[str]
+    group: GroupRef | None
+    domains: list[WeightedTag]
+    barriers: list[WeightedTag]
+    levers: list[WeightedTag]
+    resources: list[ResourceBrief]
+    explanation: str
+
+
+@dataclass
+class ScoreComponents:
+    """The parts of a peer score, each in [0, 1] (see nzc_knowledge/recommend/scorer.py)."""
+
+    challenge: float
+    tags: float
+    passages: float
+    size: float
+    geography: float
+
+
+@dataclass
+class Peer:
+    """One suggested peer city with what it shares, why, and the resources that show it."""
+
+    city: str
+    country: str | None
+    score: float
+    shared_domains: list[str]
+    shared_barriers: list[str]
+    shared_levers: list[str]
+    explanation: str
+    evidence: list[str]  # the peer's resource ids, best first
+    registry_name: str | None
+    population: int | None
+    size_class: str | None
+    distance_km: int | None
+    components: ScoreComponents
+
+
+@dataclass
+class PeerSuggestion:
+    """The peers of one city; `basis` "size_and_geography" when the city has no content to compare."""
+
+    city: str
+    country: str | None
+    has_content: bool
+    basis: Literal["challenges", "size_and_geography"]
+    note: str | None
+    peers: list[Peer] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TwinPair:
+    """A Pilot city and the Twin paired with it; the evidence is the pilot's resources the twin can learn from."""
+
+    pilot: str
+    pilot_country: str | None
+    twin: str
+    twin_country: str | None
+    score: float
+    shared_domains: list[str]
+    shared_barriers: list[str]
+    shared_levers: list[str]
+    explanation: str
+    evidence: list[str]
+
+
+@dataclass
+class Unpaired:
+    """A city the plan leaves without a partner, and why."""
+
+    city: str
+    country: str | None
+    role: Literal["pilot", "twin"]
+    reason: Literal["no_content", "capacity_exhausted", "no_twin_left"]
+    detail: str
+
+
+@dataclass
+class TwinningPlan:
+    """Pilot/Twin pairs maximising the total fit, the cities left unpaired, and how the pairs were chosen."""
+
+    pairs: list[TwinPair]
+    unpaired: list[Unpaired]
+    total_score: float
+    max_twins_per_pilot: int
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

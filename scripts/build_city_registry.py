@@ -1,8 +1,8 @@
-"""Build ingest/registry/cities.csv from the JRC Covenant of Mayors signatory list.
+"""Build nzc_knowledge/recommend/data/cities.csv from the JRC Covenant of Mayors signatory list.
 
 Usage:
     .venv/bin/python scripts/build_city_registry.py \
-        [--source /work/shared/data/covenant-of-mayors/signatories_2024.csv] [--out ingest/registry/cities.csv]
+        [--source /work/shared/data/covenant-of-mayors/signatories_2024.csv] [--out nzc_knowledge/recommend/data/cities.csv]
 
 Copies only the columns the peer-city engine needs (id, name, country, population, coordinates,
 group structure, Covenant commitments, status); names are kept as the Covenant writes them, and
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from nzc_knowledge.recommend.registry import parse_signatories, write_registry  # noqa: E402
 
 DEFAULT_SOURCE = Path("/work/shared/data/covenant-of-mayors/signatories_2024.csv")
-DEFAULT_OUT = ROOT / "ingest" / "registry" / "cities.csv"
+DEFAULT_OUT = ROOT / "nzc_knowledge" / "recommend" / "data" / "cities.csv"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,9 +25,10 @@ def encoder():
 def built_index(tmp_path_factory, encoder):
     """(index_dir, report) of the fixture corpus, built with the production pipeline and the real model."""
     from nzc_knowledge.ingest.build import build_snapshot
+    from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     index_dir = tmp_path_factory.mktemp("index")
-    report = build_snapshot(CORPUS, index_dir, encoder=encoder)
+    report = build_snapshot(CORPUS, index_dir, encoder=encoder, extensions=snapshot_extensions(CORPUS))
     return index_dir, report
 
 

@@ -51,7 +51,7 @@ def live(tmp_path):
     from nzc_knowledge.bench.server import live_server
 
     settings = settings_for(tmp_path)
-    with live_server(settings, timeout=60) as base_url:
+    with live_server(create_app(settings), timeout=60) as base_url:
         host, port = base_url.removeprefix("http://").split(":")
         yield host, int(port), settings
 

@@ -39,7 +39,7 @@ def load(index_dir: Path) -> Snapshot:
 
 def test_incremental_reindex_handles_changed_deleted_and_added_files(source, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    first = build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    first = build_snapshot(source, index_dir, encoder=encoder)
     before = load(index_dir)
 
     with (source / "docs" / "milan-lez.md").open("a", encoding="utf-8") as handle:
@@ -49,7 +49,7 @@ def test_incremental_reindex_handles_changed_deleted_and_added_files(source, tmp
         "# Graz extends its tram network\n\nGraz opened two new tram lines to the Reininghaus and Smart City districts, "
         "cutting car trips in the west of the city.\n", encoding="utf-8")
 
-    second = build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    second = build_snapshot(source, index_dir, encoder=encoder)
     after = load(index_dir)
 
     assert any(note.startswith("incremental") for note in second.notes)
@@ -70,9 +70,9 @@ def test_incremental_reindex_handles_changed_deleted_and_added_files(source, tmp
 
 def test_changed_chunker_settings_force_a_full_rebuild(source, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    build_snapshot(source, index_dir, encoder=encoder)
     smaller = IngestSettings(chunker=ChunkerSettings(max_tokens=120, overlap_tokens=20))
-    report = build_snapshot(source, index_dir, encoder=encoder, with_cities=False, settings=smaller)
+    report = build_snapshot(source, index_dir, encoder=encoder, settings=smaller)
     assert report.notes and report.notes[0].startswith("full rebuild: chunker changed")
     assert report.unchanged == [] and report.embedded_chunks == report.chunk_count
     assert load(index_dir).manifest["chunker"]["max_tokens"] == 120
@@ -80,7 +80,7 @@ def test_changed_chunker_settings_force_a_full_rebuild(source, tmp_path, encoder
 
 def test_a_killed_build_leaves_the_previous_snapshot_serving(source, tmp_path, encoder):
     index_dir = tmp_path / "index"
-    build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    build_snapshot(source, index_dir, encoder=encoder)
     store = SnapshotStore(index_dir)
     serving = store.current_id()
     (source / "docs" / "milan-lez.md").write_text("# Changed\n\nA new text about cargo bikes.\n", encoding="utf-8")
@@ -98,7 +98,7 @@ def test_a_killed_build_leaves_the_previous_snapshot_serving(source, tmp_path, e
 
     assert store.current_id() == serving
     assert load(index_dir).resource("milan-lez").title != "Changed"
-    report = build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    report = build_snapshot(source, index_dir, encoder=encoder)
     assert store.current_id() == report.snapshot_id != serving
     assert not list(index_dir.glob(".building-*"))
     assert load(index_dir).resource("milan-lez").title == "Changed"
@@ -106,13 +106,14 @@ def test_a_killed_build_leaves_the_previous_snapshot_serving(source, tmp_path, e
 
 @pytest.fixture
 def live(source, tmp_path, encoder):
+    from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
     from nzc_knowledge.settings import Settings
 
     index_dir = tmp_path / "index"
-    build_snapshot(source, index_dir, encoder=encoder, with_cities=False)
+    build_snapshot(source, index_dir, encoder=encoder)
     settings = Settings(index_dir=index_dir, source_dir=source, admin_token=TOKEN, max_upload_bytes=50_000)
-    with live_server(settings, encoder=encoder) as base_url:
+    with live_server(create_app(settings, encoder=encoder)) as base_url:
         yield base_url, source, index_dir
 
 

@@ -48,7 +48,7 @@ def test_small_hostile_corpus_every_file_is_accounted_for(tmp_path: Path, encode
     folder = write_hostile_corpus(tmp_path / "corpus", small=True)
     settings = IngestSettings(limits=ExtractionLimits(timeout_s=5, max_mb=1024))
     started = time.perf_counter()
-    report = build_snapshot(folder, tmp_path / "index", encoder=encoder, settings=settings, with_cities=False,
+    report = build_snapshot(folder, tmp_path / "index", encoder=encoder, settings=settings,
                             multilingual=None)
     # one 5 s time-out, the rest is fast: far below a single hostile file's old cost (minutes to an hour)
     assert time.perf_counter() - started < 90
@@ -59,7 +59,7 @@ def test_small_hostile_corpus_every_file_is_accounted_for(tmp_path: Path, encode
 def test_full_hostile_corpus_with_default_limits(tmp_path: Path, encoder):
     folder = write_hostile_corpus(tmp_path / "corpus")
     started = time.perf_counter()
-    report = build_snapshot(folder, tmp_path / "index", encoder=encoder, with_cities=False, multilingual=None)
+    report = build_snapshot(folder, tmp_path / "index", encoder=encoder, multilingual=None)
     seconds = time.perf_counter() - started
     # two files can run into the 60 s limit (the whitespace stream always; 10,000 pages on a slow machine)
     _check(report, tmp_path / "index", flexible=frozenset({"ten-thousand-pages.pdf"}))

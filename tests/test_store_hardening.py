@@ -219,9 +219,11 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
 
 def test_a_reindex_with_nothing_changed_publishes_nothing(served_copy: Path, encoder):
     from nzc_knowledge.ingest.build import build_snapshot
+    from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     store = SnapshotStore(served_copy)
     before = [row["snapshot_id"] for row in store.list()]
-    report = build_snapshot(Path(__file__).parent / "data" / "corpus", served_copy, encoder=encoder)
+    corpus = Path(__file__).parent / "data" / "corpus"
+    report = build_snapshot(corpus, served_copy, encoder=encoder, extensions=snapshot_extensions(corpus))
     assert report.outcome == "unchanged" and report.snapshot_id == before[0]
     assert [row["snapshot_id"] for row in store.list()] == before

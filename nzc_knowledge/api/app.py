@@ -29,9 +29,14 @@ from nzc_knowledge.api.middleware import (
     upload_aware_limit,
 )
 from nzc_knowledge.api.openapi import install_openapi
-from nzc_knowledge.api.routes import admin, meta, observability, search
-from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.api.routes import admin, cities, meta, observability, search
+from nzc_knowledge.encoders import Encoder, Encoders
 from nzc_knowledge.errors import NZCError
+from nzc_knowledge.ingest.build import build_snapshot
+from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
+from nzc_knowledge.ingest.pipeline import IngestSettings
+from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.recommend.profiles import snapshot_extensions
 from nzc_knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,7 +44,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
-    """Build the app; the encoder and the snapshot load once, in the lifespan, not at import time.
+    """Build the app and wire its parts; the encoders and the snapshot load in the lifespan, not at import time.
+
+    `encoder`: an already loaded dense encoder to use (tests); any other encoder loads on first use, once per app.
 
     Example:
         app = create_app(Settings(index_dir=Path("indexes")))
@@ -51,10 +58,16 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
-        holder = EngineHolder(settings.index_dir, encoder)
+        encoders = Encoders(preloaded=[encoder] if encoder is not None else [])
+        holder = EngineHolder(settings.index_dir, encoders, peer_factory=PeerService.from_snapshot)
         app.state.holder = holder
+        extensions = snapshot_extensions(settings.source_dir)
+        # The API's reindex obeys the same NZC_EXTRACT_* limits as `nzc ingest`.
+        ingest_settings = IngestSettings(limits=ExtractionLimits.from_settings(settings))
         app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots,
-                                   settings.multilingual_encoder_name)
+                                   settings.multilingual_encoder_name,
+                                   build=lambda *args, **kwargs: build_snapshot(*args, extensions=extensions,
+                                                                             settings=ingest_settings, **kwargs))
         holder.load()
         yield
         app.state.jobs.shutdown()
@@ -91,12 +104,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(meta.router)
     app.include_router(admin.router)
     app.include_router(observability.router)
-    try:
-        from nzc_knowledge.api.routes import cities
-    except ImportError:  # the peer-city router is optional while it is being built
-        logger.debug("cities router not available")
-    else:
-        app.include_router(cities.router)
+    app.include_router(cities.router)
     add_page_routes(app)
     install_openapi(app, settings)
     return app

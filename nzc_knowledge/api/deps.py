@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from nzc_knowledge.api.engine import Engine, EngineHolder
 from nzc_knowledge.errors import Forbidden, InvalidParameter, NZCError, Unauthorized
+from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.service import SearchService
 from nzc_knowledge.settings import Settings
 
@@ -35,11 +36,9 @@ def get_search_service(engine: Annotated[Engine, Depends(get_engine)]) -> Search
     return engine.search
 
 
-def get_peer_service(engine: Annotated[Engine, Depends(get_engine)]):
-    """The peer-city engine of this snapshot, built on first use."""
-    from nzc_knowledge.recommend.peers import PeerService
-
-    return engine.service("peers", PeerService)
+def get_peer_service(engine: Annotated[Engine, Depends(get_engine)]) -> PeerService:
+    """The peer-city service of this snapshot, built on first use."""
+    return engine.peers
 
 
 class AdminDenied(NZCError):

@@ -12,34 +12,43 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, shared_encoder
+from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, Encoders
 from nzc_knowledge.errors import NoSnapshot, NZCError
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import CURRENT, BrokenSnapshot, SnapshotStore, UnreadablePointer
+from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.service import SearchService, open_search_service
+
+PeerFactory = Callable[[Snapshot], PeerService]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Engine:
-    """A snapshot and the services over it; immutable once published."""
+    """A snapshot and the services over it; immutable once published.
+
+    The peer service is built on first use (about a second: the registry's names), by the factory the
+    composition root passed in, so a server that only searches never pays for it.
+    """
 
     snapshot: Snapshot
     search: SearchService
-    _lazy: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    peer_factory: PeerFactory = PeerService.from_snapshot
+    _peers: PeerService | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def service(self, name: str, factory):
-        """A service built on first use for this snapshot (e.g. the peer-city engine)."""
+    @property
+    def peers(self) -> PeerService:
+        """The peer-city service of this snapshot."""
         with self._lock:
-            if name not in self._lazy:
-                self._lazy[name] = factory(self.snapshot)
-            return self._lazy[name]
+            if self._peers is None:
+                self._peers = self.peer_factory(self.snapshot)
+            return self._peers
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,10 @@ class LoadFailure:
 class EngineHolder:
     """Loads the current snapshot and reloads it when the CURRENT pointer changes."""
 
-    def __init__(self, index_dir: Path, encoder: Encoder | None = None) -> None:
+    def __init__(self, index_dir: Path, encoders: Encoders, peer_factory: PeerFactory = PeerService.from_snapshot) -> None:
         self.store = SnapshotStore(index_dir)
-        self._encoder = encoder
+        self.encoders = encoders
+        self.peer_factory = peer_factory
         self._engine: Engine | None = None
         self._failure: LoadFailure | None = None
         self._pointer_stamp: tuple[float, int] | None = None
@@ -63,9 +73,8 @@ class EngineHolder:
 
     @property
     def encoder(self) -> Encoder:
-        if self._encoder is None:
-            self._encoder = shared_encoder(DEFAULT_ENCODER)
-        return self._encoder
+        """The dense encoder snapshots are built and searched with."""
+        return self.encoders.get(DEFAULT_ENCODER)
 
     @property
     def loaded(self) -> Engine | None:
@@ -147,7 +156,7 @@ class EngineHolder:
         snapshot = Snapshot.load(self.store.path(snapshot_id))
         search = open_search_service(snapshot, self.encoder)
         search.warm_up()
-        return Engine(snapshot=snapshot, search=search)
+        return Engine(snapshot=snapshot, search=search, peer_factory=self.peer_factory)
 
     def _remember(self, failure: LoadFailure) -> None:
         if failure != self._failure:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.api.engine import EngineHolder
-from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, shared_encoder
+from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER
 from nzc_knowledge.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -48,25 +48,20 @@ class Job:
 BuildFunction = Callable[..., Any]
 
 
-def _default_build(*args: Any, **kwargs: Any) -> Any:
-    from nzc_knowledge.ingest.build import build_snapshot
-
-    return build_snapshot(*args, **kwargs)
-
-
 class JobRunner:
     """Runs reindex jobs on one worker thread so two builds never compete for the CPU or the index folder."""
 
     def __init__(self, holder: EngineHolder, source_dir: Path, keep_snapshots: int,
                  multilingual_encoder: str | None = DEFAULT_MULTILINGUAL_ENCODER,
-                 keep_finished: int = KEEP_FINISHED_JOBS, build: BuildFunction | None = None) -> None:
+                 keep_finished: int = KEEP_FINISHED_JOBS, *, build: BuildFunction) -> None:
+        """`build` makes the snapshot (the composition root passes `build_snapshot` with its extensions)."""
         self.holder = holder
         self.source_dir = source_dir
         self.keep_snapshots = keep_snapshots
         self.multilingual_encoder = multilingual_encoder
         self.keep_finished = keep_finished
         self.jobs: dict[str, Job] = {}
-        self._build = build or _default_build
+        self._build = build
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nzc-reindex")
         self._lock = threading.Lock()
 
@@ -121,7 +116,7 @@ class JobRunner:
             report = self._build(
                 self.source_dir, self.holder.store.index_dir, encoder=self.holder.encoder, progress=progress,
                 keep_snapshots=self.keep_snapshots,
-                multilingual=shared_encoder(self.multilingual_encoder) if self.multilingual_encoder else None,
+                multilingual=self.holder.encoders.get(self.multilingual_encoder) if self.multilingual_encoder else None,
             )
             self.holder.load()
             self._finish(job, "succeeded", report.to_dict())

@@ -49,12 +49,13 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.ingest.build import build_snapshot
     from nzc_knowledge.ingest.pipeline import embedding_text
+    from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     started = time.perf_counter()
     encoder = load_encoder()
     load_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
-        report = build_snapshot(source_dir, Path(folder), encoder=encoder)
+        report = build_snapshot(source_dir, Path(folder), encoder=encoder, extensions=snapshot_extensions(source_dir))
         store = SnapshotStore(Path(folder))
         size = sum(path.stat().st_size for path in store.current_path().rglob("*") if path.is_file())
         snapshot = Snapshot.load(store.current_path())
@@ -127,6 +128,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     import tempfile
     import time
 
+    from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
     from nzc_knowledge.bench.synthetic import synthetic_snapshot
     from nzc_knowledge.encoders import load_encoder
@@ -155,7 +157,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     result = {"command": f"nzc bench search --rounds {rounds}" + (f" --synthetic {synthetic}" if synthetic else ""),
               "queries": len(queries), "filters": list(FILTERS)}
     for name, folder, loaded in targets:
-        with live_server(Settings(index_dir=folder), encoder=encoder) as base_url:
+        with live_server(create_app(Settings(index_dir=folder), encoder=encoder)) as base_url:
             _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
             unfiltered = _percentiles(_measure_http(base_url, queries, [{}], rounds))
             filtered = _percentiles(_measure_http(base_url, queries, list(FILTERS), rounds))
@@ -191,11 +193,12 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
 def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir: Path | None, time_limit: float,
                   as_json: bool, out: Path | None) -> None:
     """Full vs incremental build of a copy of SOURCE_DIR, and failed searches during a reindex + swap."""
+    from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.reindex import clients_under_reindex
     from nzc_knowledge.bench.reindex import reindex_bench as measure
 
     if clients is None:
-        _write(out, measure(source_dir, workers))
+        _write(out, measure(source_dir, lambda settings, encoder: create_app(settings, encoder=encoder), workers))
         return
     index_dir = index_dir or load_settings().index_dir
     if not as_json:

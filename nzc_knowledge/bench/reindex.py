@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,28 +33,31 @@ from nzc_knowledge.encoders import load_encoder
 from nzc_knowledge.errors import NoSnapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.build import build_snapshot
+from nzc_knowledge.recommend.profiles import snapshot_extensions
 from nzc_knowledge.settings import Settings
 
+# (settings, encoder) -> the ASGI app to serve: `nzc bench reindex` passes the API's `create_app`.
+AppFactory = Callable[[Settings, Any], Any]
 LOAD_QUERIES = ("district heating financing", "low-emission zone", "Wärmeplanung", "citizen assembly", "green roofs")
 REQUEST_TIMEOUT_S = 60.0
 
 
 def _touch(source: Path, round_number: int) -> str:
     """Append a paragraph to the first Markdown resource; returns its path relative to `source`."""
-    target = sorted(path for path in source.rglob("*.md") if path.name != "README.md" and "_parts" not in path.parts)[0]
+    target = sorted(path for path in source.rglob("*.md") if path.name != "README.md")[0]
     with target.open("a", encoding="utf-8") as handle:
         handle.write(f"\n\nCurator's note {round_number}: figures checked against the city's latest monitoring report.\n")
     return target.relative_to(source).as_posix()
 
 
 def _timed_build(source: Path, index: Path, encoder, full: bool) -> dict[str, Any]:
-    report = build_snapshot(source, index, encoder=encoder, full=full)
+    report = build_snapshot(source, index, encoder=encoder, full=full, extensions=snapshot_extensions(source))
     return {"seconds": round(report.seconds, 2), "files_ingested": len(report.ingested),
             "files_unchanged": len(report.unchanged), "chunks": report.chunk_count,
             "chunks_embedded": report.embedded_chunks, "notes": report.notes}
 
 
-def _swap_under_load(source: Path, index: Path, encoder, workers: int) -> dict[str, Any]:
+def _swap_under_load(source: Path, index: Path, encoder, workers: int, app_factory: AppFactory) -> dict[str, Any]:
     token = secrets.token_urlsafe(16)
     settings = Settings(index_dir=index, source_dir=source, admin_token=token)
     statuses: list[int] = []
@@ -76,7 +79,7 @@ def _swap_under_load(source: Path, index: Path, encoder, workers: int) -> dict[s
                 statuses.append(status)
                 turn += 1
 
-    with live_server(settings, encoder=encoder) as base_url:
+    with live_server(app_factory(settings, encoder)) as base_url:
         admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         before = admin.get("/health").json()["snapshot_id"]
         changed = _touch(source, 2)
@@ -108,7 +111,7 @@ def _swap_under_load(source: Path, index: Path, encoder, workers: int) -> dict[s
     }
 
 
-def reindex_bench(source_dir: Path, workers: int = 3) -> dict[str, Any]:
+def reindex_bench(source_dir: Path, app_factory: AppFactory, workers: int = 3) -> dict[str, Any]:
     """The figures, as a dict ready for JSON (see the module docstring)."""
     encoder = load_encoder()
     with tempfile.TemporaryDirectory(prefix="nzc-bench-reindex-") as folder:
@@ -117,7 +120,7 @@ def reindex_bench(source_dir: Path, workers: int = 3) -> dict[str, Any]:
         full = _timed_build(source, index, encoder, full=True)
         changed = _touch(source, 1)
         incremental = _timed_build(source, index, encoder, full=False)
-        swap = _swap_under_load(source, index, encoder, workers)
+        swap = _swap_under_load(source, index, encoder, workers, app_factory)
     return {
         "command": f"nzc bench reindex {source_dir}",
         "full_build": full,

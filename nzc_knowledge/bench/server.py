@@ -1,4 +1,7 @@
-"""A real uvicorn server in a background thread, for latency benchmarks and live-server tests."""
+"""A real uvicorn server in a background thread, for latency benchmarks and live-server tests.
+
+It serves whatever ASGI app it is given: the caller (a composition root: `nzc bench`, a test) builds it.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
-
-from nzc_knowledge.api.app import create_app
-from nzc_knowledge.encoders import Encoder
-from nzc_knowledge.settings import Settings
 
 
 def free_port() -> int:
@@ -23,10 +23,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings, encoder: Encoder | None = None, timeout: float = 120.0) -> Iterator[str]:
-    """Serve the app on 127.0.0.1:<free port> until the block ends; yields the base URL."""
+def live_server(app: Any, timeout: float = 120.0) -> Iterator[str]:
+    """Serve the ASGI `app` on 127.0.0.1:<free port> until the block ends; yields the base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings, encoder=encoder), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="nzc-live-server", daemon=True)
     thread.start()

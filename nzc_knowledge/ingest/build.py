@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings, Progress, SnapshotExtension
 from nzc_knowledge.models import IngestReport
-
-DEFAULT_REGISTRY = Path(__file__).resolve().parents[2] / "ingest" / "registry" / "cities.csv"
-
-
-def default_extensions(source_dir: Path) -> dict[str, SnapshotExtension]:
-    """City profiles are stored in every snapshot whose content folder (or the project) ships the city registry."""
-    registry = source_dir / "registry" / "cities.csv"
-    if not registry.exists():
-        registry = DEFAULT_REGISTRY
-    if not registry.exists():
-        return {}
-    from nzc_knowledge.recommend.profiles import city_profiles_extension
-
-
-    return {"cities": city_profiles_extension(registry)}
 
 
 def build_snapshot(
@@ -32,20 +18,21 @@ def build_snapshot(
     progress: Progress | None = None,
     keep_snapshots: int = 5,
     settings: IngestSettings | None = None,
-    with_cities: bool = True,
+    extensions: Mapping[str, SnapshotExtension] | None = None,
     full: bool = False,
     multilingual: str | Encoder | None = DEFAULT_MULTILINGUAL_ENCODER,
 ) -> IngestReport:
     """Ingest `source_dir` into a new snapshot under `index_dir` and make it current (incremental unless `full`).
 
+    `extensions` (name -> function of the resources) add files to the snapshot, e.g. the city profiles the
+    composition root passes in (`{"cities": city_profiles_extension(...)}`): ingest knows nothing of cities.
     Publishes nothing (report outcome "unchanged") when the content matches the current snapshot; `Conflict` when
     another build or a rollback holds the index.
     """
     settings = settings or IngestSettings()
     settings.keep_snapshots = keep_snapshots
-    extensions = default_extensions(Path(source_dir)) if with_cities else {}
     multilingual_encoder = load_encoder(multilingual) if isinstance(multilingual, str) else multilingual
-    pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=extensions,
+    pipeline = IngestPipeline(encoder or load_encoder(), settings, extensions=dict(extensions or {}),
                               multilingual_encoder=multilingual_encoder)
     store = SnapshotStore(Path(index_dir))
     with store.exclusive():  # from reading the current snapshot to publishing: no rollback in between

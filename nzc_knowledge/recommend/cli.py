@@ -1,5 +1,7 @@
 """`nzc peers`, `nzc eval peers`, `nzc bench peers` (registered by nzc_knowledge/cli.py).
 
+A composition root: it builds the peer service (and for the benchmark an HTTP client) and hands them to
+the evaluation (nzc_knowledge/eval/peers.py) and the benchmark (nzc_knowledge/bench/peers.py).
 Only click is imported at module level; the engine loads inside each command so `nzc --help` stays fast.
 """
 
@@ -19,7 +21,23 @@ def _load_service(index_dir: Path, text_weight: float | None = None):
     from nzc_knowledge.recommend.peers import PeerService
 
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    return snapshot, PeerService(snapshot, text_weight=text_weight)
+    return snapshot, PeerService.from_snapshot(snapshot, text_weight=text_weight)
+
+
+def _cities_client(service):
+    """A TestClient over an app with only the cities router, serving `service` (errors mapped like the real app)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from nzc_knowledge.api.app import register_error_handlers
+    from nzc_knowledge.api.deps import get_peer_service
+    from nzc_knowledge.api.routes import cities
+
+    app = FastAPI()
+    register_error_handlers(app)
+    app.include_router(cities.router)
+    app.dependency_overrides[get_peer_service] = lambda: service
+    return TestClient(app)
 
 
 @click.command()
@@ -44,21 +62,21 @@ def peers(city: str, limit: int, countries, excluded, domains, barriers, levers,
         prefer_similar_size=not any_size, prefer_nearby=nearby,
     )
     if as_json:
-        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"Peers of {answer['city']} ({answer['country']}):")
-    if answer["note"]:
-        click.echo(f"  {answer['note']}")
-    for rank, peer in enumerate(answer["peers"], start=1):
-        click.echo(f"\n{rank}. {peer['city']} ({peer['country']})  score {peer['score']:.3f}")
-        click.echo(click.wrap_text(peer["explanation"], width=100, initial_indent="   ", subsequent_indent="   "))
-        if peer["evidence"]:
-            click.echo(f"   evidence: {', '.join(peer['evidence'])}")
+    click.echo(f"Peers of {answer.city} ({answer.country}):")
+    if answer.note:
+        click.echo(f"  {answer.note}")
+    for rank, peer in enumerate(answer.peers, start=1):
+        click.echo(f"\n{rank}. {peer.city} ({peer.country})  score {peer.score:.3f}")
+        click.echo(click.wrap_text(peer.explanation, width=100, initial_indent="   ", subsequent_indent="   "))
+        if peer.evidence:
+            click.echo(f"   evidence: {', '.join(peer.evidence)}")
 
 
 @click.command("peers")
-@click.option("--cases", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Expert cases (JSONL) [default: eval/peer_cases.jsonl]")
+@click.option("--cases", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=Path("eval/peer_cases.jsonl"), show_default=True, help="Expert cases (JSONL)")
 @click.option("--split", type=click.Choice(["tune", "held_out", "all"]), default="all", show_default=True,
               help="Which cases to evaluate")
 @click.option("--tags-only", is_flag=True, help="Score on tags only (text weight 0), the brief's base formula")
@@ -69,34 +87,30 @@ def peers(city: str, limit: int, countries, excluded, domains, barriers, levers,
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON")
 @index_dir_option
 @user_errors
-def peers_eval(cases: Path | None, split: str, tags_only: bool, tune: bool, report: bool, report_dir: Path,
+def peers_eval(cases: Path, split: str, tags_only: bool, tune: bool, report: bool, report_dir: Path,
                as_json: bool, index_dir: Path) -> None:
     """P@3, hit@3 and nDCG@5 of peer suggestions on expert cases, per split (ir_measures); --tune picks weights."""
-    from nzc_knowledge.recommend.evaluate import (
-        DEFAULT_CASES, evaluate_peers, load_cases, peers_report, tune_peer_scoring, with_weights,
+    from nzc_knowledge.eval.peers import (
+        ROUND_1_VECTORS, ROUND_1_WEIGHTS, evaluate_peers, load_cases, peers_report, tune_peer_scoring, with_weights,
     )
+    from nzc_knowledge.recommend.peers import PeerService
 
     snapshot, service = _load_service(index_dir, text_weight=0.0 if tags_only else None)
-    path = cases or DEFAULT_CASES
+    path = cases
     chosen = load_cases(path, None if split == "all" else split)
     tuning = None
     baselines = {}
     if tune:
-        from nzc_knowledge.recommend.peers import PeerService
-
         # The dense index first: on a tie the passage vectors used before round 2 stay.
-        services = {"dense": PeerService(snapshot, text_weight=service.text_weight, passage_vectors="dense")}
+        services = {"dense": PeerService.from_snapshot(snapshot, text_weight=service.weights.text, passage_vectors="dense")}
         if snapshot.multilingual is not None and not tags_only:
-            services["multilingual"] = service if service.passage_vectors == "multilingual" else PeerService(
+            services["multilingual"] = service if service.passage_vectors == "multilingual" else PeerService.from_snapshot(
                 snapshot, passage_vectors="multilingual")
         tuning = tune_peer_scoring(services, load_cases(path, "tune"))
         baselines["Defaults of this build, before tuning"] = evaluate_peers(service, chosen)
         service = with_weights(services[tuning[0]["vectors"]], tuning[0]["weights"])
     if report and not tags_only:
-        from nzc_knowledge.recommend.evaluate import ROUND_1_VECTORS, ROUND_1_WEIGHTS
-        from nzc_knowledge.recommend.peers import PeerService
-
-        before = with_weights(PeerService(snapshot, passage_vectors=ROUND_1_VECTORS), ROUND_1_WEIGHTS)
+        before = with_weights(PeerService.from_snapshot(snapshot, passage_vectors=ROUND_1_VECTORS), ROUND_1_WEIGHTS)
         baselines["Engine before round 2 (dense passage vectors, hand-set weights)"] = evaluate_peers(before, chosen)
     result = evaluate_peers(service, chosen)
     result["snapshot_id"] = snapshot.manifest.get("snapshot_id")
@@ -124,7 +138,7 @@ def peers_eval(cases: Path | None, split: str, tags_only: bool, tune: bool, repo
         import sys
 
         facts = {"snapshot": f"{result['snapshot_id']} ({len(snapshot.resources)} resources, "
-                             f"{len(service.content)} content cities)",
+                             f"{len(service.scorer.content)} content cities)",
                  "cases": f"{path.name}: {len(chosen)} cases ({split})",
                  "measures": "ir_measures: P(rel=1)@3, Success(rel=1)@3 as hit@3, nDCG@5 with graded gains; "
                              "P@3 ceiling = mean of min(3, expected peers)/3"}
@@ -148,7 +162,7 @@ def peers_eval(cases: Path | None, split: str, tags_only: bool, tune: bool, repo
 @user_errors
 def peers_bench(queries: int, repeats: int, synthetic_cities: int, through: str, as_json: bool, index_dir: Path) -> None:
     """p50/p99 latency of GET /cities/{city}/peers over the full registry and of POST /twinning (50 x 100)."""
-    from nzc_knowledge.recommend.bench import bench_peers, bench_twinning, environment, synthetic_corpus
+    from nzc_knowledge.bench.peers import bench_peers, bench_twinning, environment, synthetic_corpus
     from nzc_knowledge.recommend.peers import PeerService, resource_vectors
 
     snapshot, service = _load_service(index_dir)
@@ -162,10 +176,15 @@ def peers_bench(queries: int, repeats: int, synthetic_cities: int, through: str,
         with TestClient(create_app(Settings(index_dir=index_dir))) as client:
             report["peers"] = bench_peers(service, queries, through="app", client=client)
     else:
-        report["peers"] = bench_peers(service, queries, through=through)
-    resources, vectors = synthetic_corpus(snapshot.resources, resource_vectors(snapshot), service.records, synthetic_cities)
+        client = _cities_client(service) if through == "router" else None
+        report["peers"] = bench_peers(service, queries, through=through, client=client)
+    resources, vectors = synthetic_corpus(snapshot.resources, resource_vectors(snapshot), service.scorer.records,
+                                          synthetic_cities)
     big = PeerService.from_resources(resources, vectors=vectors)
-    report["twinning"] = bench_twinning(big, repeats=repeats, through="service" if through == "service" else "router")
+    if through == "service":
+        report["twinning"] = bench_twinning(big, repeats=repeats, through="service")
+    else:
+        report["twinning"] = bench_twinning(big, repeats=repeats, through="router", client=_cities_client(big))
     report["twinning"]["corpus"] = f"sample corpus + copies on {synthetic_cities} registry cities ({len(resources)} resources)"
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from nzc_knowledge.errors import BadRequest, InvalidParameter, NotFound
+from nzc_knowledge.errors import AmbiguousCity, InvalidParameter, UnknownCity
 
 NAME, DERIVED, MEMBER = 0, 1, 2
 
@@ -337,22 +337,6 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
-
-
-class UnknownCity(NotFound):
-    """No city has this spelling; `suggestions` are the close matches the message lists."""
-
-    def __init__(self, message: str, suggestions: list[str]) -> None:
-        super().__init__(message)
-        self.suggestions = suggestions
-
-
-class AmbiguousCity(BadRequest):
-    """The spelling names cities in several countries; a country must be given."""
-
-    def __init__(self, message: str, candidates: list[str]) -> None:
-        super().__init__(message)
-        self.candidates = candidates
 
 
 @dataclass

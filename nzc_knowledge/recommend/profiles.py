@@ -177,11 +177,11 @@ def build_city_profiles(
 ) -> dict[str, Any]:
     """Snapshot extension: content-city profiles linked to the registry, plus the registry itself (compact).
 
-    The registry is read from `registry_path` (default: ingest/registry/cities.csv of this repository)
+    The registry is read from `registry_path` (default: the registry shipped with the package)
     unless `entries` are given.
 
     Example:
-        IngestPipeline(encoder, extensions={"cities": build_city_profiles}).run(Path("ingest"), store)
+        build_snapshot(Path("ingest"), Path("indexes"), extensions={"cities": build_city_profiles})
     """
     path: Path | None = Path(registry_path) if registry_path is not None else default_registry_path()
     if entries is None:
@@ -213,12 +213,23 @@ def build_city_profiles(
 
 
 def city_profiles_extension(registry_path: Path | None = None) -> Callable[[list[Resource]], dict[str, Any]]:
-    """`build_city_profiles` bound to a registry file, for `IngestPipeline(extensions={"cities": ...})`."""
+    """`build_city_profiles` bound to a registry file, for `build_snapshot(extensions={"cities": ...})`."""
 
     def extension(resources: list[Resource]) -> dict[str, Any]:
         return build_city_profiles(resources, registry_path)
 
     return extension
+
+
+def registry_for(source_dir: Path) -> Path:
+    """The registry an ingest of `source_dir` uses: the folder's own `registry/cities.csv`, else the bundled one."""
+    own = Path(source_dir) / "registry" / "cities.csv"
+    return own if own.exists() else default_registry_path()
+
+
+def snapshot_extensions(source_dir: Path) -> dict[str, Callable[[list[Resource]], dict[str, Any]]]:
+    """What every snapshot of `source_dir` stores beside the index: the city profiles (`cities.json`)."""
+    return {"cities": city_profiles_extension(registry_for(source_dir))}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The city registry: every Covenant of Mayors signatory (JRC GCoM – MyCovenant, 2024) as a plain CSV.
 
-`scripts/build_city_registry.py` turns the JRC signatory list into `ingest/registry/cities.csv` with
+`scripts/build_city_registry.py` turns the JRC signatory list into `nzc_knowledge/recommend/data/cities.csv` with
 `parse_signatories` + `write_registry`; the engine reads it back with `read_registry`.
 
 A signatory is either a local authority (kind `city`) or a group of municipalities that signed
@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -53,7 +54,7 @@ _LIST_SEPARATOR = re.compile(r"\s*[,;]\s*|\s+/\s+|\s+(?:e|i|y|and|és|et|und|en)
 
 @dataclass(frozen=True)
 class RegistryEntry:
-    """One Covenant of Mayors signatory, as stored in `ingest/registry/cities.csv`."""
+    """One Covenant of Mayors signatory, as stored in `nzc_knowledge/recommend/data/cities.csv`."""
 
     id: str
     name: str  # as the Covenant of Mayors writes it ("Dublin City Council", "NANTES METROPOLE")
@@ -70,8 +71,8 @@ class RegistryEntry:
 
 
 def default_registry_path() -> Path:
-    """`ingest/registry/cities.csv` of the repository this package lives in."""
-    return Path(__file__).resolve().parents[2] / "ingest" / "registry" / "cities.csv"
+    """The registry shipped with the package (package data), used when no other registry file is given."""
+    return Path(str(resources.files("nzc_knowledge.recommend") / "data" / "cities.csv"))
 
 
 def split_member_names(name: str) -> list[str]:
@@ -164,7 +165,7 @@ def read_registry(path: Path | None = None) -> list[RegistryEntry]:
     if not path.exists():
         raise FileNotFoundError(
             f"city registry {path} not found: build it with `python scripts/build_city_registry.py` "
-            "(see ingest/registry/README.md)"
+            "(see nzc_knowledge/recommend/data/README.md)"
         )
     stat = path.stat()
     return list(_read_registry(str(path.resolve()), stat.st_mtime_ns, stat.st_size))

@@ -1,7 +1,7 @@
 """Pilot/Twin pairing that maximises the total fit under a per-pilot capacity.
 
 Each Twin city gets at most one Pilot, each Pilot at most `k` Twins. The pairing maximises the sum
-of pair scores (the peer score of `peers.py` with the similar-size preference): a linear assignment
+of pair scores (the peer score of `scorer.py` with the similar-size preference): a linear assignment
 (Hungarian algorithm, `scipy.optimize.linear_sum_assignment`) on the fit matrix with every Pilot's
 row replicated `k` times, so each copy is one place a Twin can take. A greedy "best pair first"
 pairing is not optimal: taking A-X (0.9) first can force B-Y (0.1) where A-Y (0.8) + B-X (0.7) was
@@ -11,16 +11,15 @@ possible.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from nzc_knowledge.errors import InvalidParameter
-from nzc_knowledge.recommend.names import AmbiguousCity, UnknownCity
-
-if TYPE_CHECKING:
-    from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.errors import AmbiguousCity, InvalidParameter, UnknownCity
+from nzc_knowledge.models import TwinningPlan, TwinPair, Unpaired
+from nzc_knowledge.recommend.explain import explain_match
+from nzc_knowledge.recommend.scorer import PeerScorer
 
 MAX_CITIES_PER_SIDE = 1000
 MAX_CAPACITY = 100
@@ -56,28 +55,28 @@ def _names(value: Any, field: str) -> list[str]:
     return list(value)
 
 
-def _resolve_all(service: PeerService, names: list[str], field: str) -> list[int]:
+def _resolve_all(scorer: PeerScorer, names: list[str], field: str) -> list[int]:
     positions: list[int] = []
     first_name: dict[int, str] = {}
     for number, name in enumerate(names):
         if not name.strip():
             raise InvalidParameter(f"{field}[{number}] is an empty city name")
         try:
-            position = service.resolve(name)
+            position = scorer.resolve(name)
         except (UnknownCity, AmbiguousCity) as error:
             raise InvalidParameter(f"{field}[{number}]: {error.message}") from error
         if position in first_name:
             other = first_name[position]
             same = f"{other!r} twice" if other == name else f"{other!r} and {name!r}, the same city"
-            raise InvalidParameter(f"{field} lists {same} ({service.records[position].label}): list each city once")
+            raise InvalidParameter(f"{field} lists {same} ({scorer.records[position].label}): list each city once")
         first_name[position] = name
         positions.append(position)
     return positions
 
 
 def plan_twinning(
-    service: PeerService, pilots: Sequence[str], twins: Sequence[str], max_twins_per_pilot: int = 1
-) -> dict[str, Any]:
+    scorer: PeerScorer, pilots: Sequence[str], twins: Sequence[str], max_twins_per_pilot: int = 1
+) -> TwinningPlan:
     """Validate the lists, score every pilot x twin pair, solve the assignment, explain each pair.
 
     Unknown or ambiguous names, duplicates, a city on both sides, empty lists and a capacity below 1
@@ -91,91 +90,88 @@ def plan_twinning(
         raise InvalidParameter(
             f"max_twins_per_pilot must be an integer from 1 to {MAX_CAPACITY}, got {max_twins_per_pilot!r}"
         )
-    pilot_positions = _resolve_all(service, _names(pilots, "pilots"), "pilots")
-    twin_positions = _resolve_all(service, _names(twins, "twins"), "twins")
+    pilot_positions = _resolve_all(scorer, _names(pilots, "pilots"), "pilots")
+    twin_positions = _resolve_all(scorer, _names(twins, "twins"), "twins")
     both = [position for position in pilot_positions if position in set(twin_positions)]
     if both:
-        labels = ", ".join(service.records[position].label for position in both)
+        labels = ", ".join(scorer.records[position].label for position in both)
         raise InvalidParameter(f"{labels} {'is' if len(both) == 1 else 'are'} both a pilot and a twin: put each city on one side")
 
-    unpaired: list[dict[str, Any]] = []
+    unpaired: list[Unpaired] = []
 
     def without_content(position: int, role: str) -> None:
-        record = service.records[position]
-        unpaired.append({
-            "city": record.name, "country": record.country, "role": role, "reason": "no_content",
-            "detail": f"no resource about {record.name} in the repository: no challenge profile to pair on",
-        })
+        record = scorer.records[position]
+        unpaired.append(Unpaired(
+            city=record.name, country=record.country, role=role, reason="no_content",  # type: ignore[arg-type]
+            detail=f"no resource about {record.name} in the repository: no challenge profile to pair on",
+        ))
 
-    active_pilots = [p for p in pilot_positions if service.records[p].has_content]
-    active_twins = [p for p in twin_positions if service.records[p].has_content]
+    active_pilots = [p for p in pilot_positions if scorer.records[p].has_content]
+    active_twins = [p for p in twin_positions if scorer.records[p].has_content]
     for position in pilot_positions:
-        if not service.records[position].has_content:
+        if not scorer.records[position].has_content:
             without_content(position, "pilot")
     for position in twin_positions:
-        if not service.records[position].has_content:
+        if not scorer.records[position].has_content:
             without_content(position, "twin")
 
-    pairs: list[dict[str, Any]] = []
+    pairs: list[tuple[int, TwinPair]] = []
     if active_pilots and active_twins:
-        twin_rows = np.array([service.content_row[p] for p in active_twins], dtype=np.int64)
-        fit = service.score_matrix(active_pilots, twin_rows, prefer_similar_size=True)
+        twin_rows = np.array([scorer.content_row[p] for p in active_twins], dtype=np.int64)
+        fit = scorer.score_matrix(active_pilots, twin_rows, prefer_similar_size=True)
         matched = assign(fit["total"], max_twins_per_pilot)
         for pilot_index, twin_index in matched:
-            pairs.append(_pair(service, active_pilots[pilot_index], active_twins[twin_index],
+            pairs.append(_pair(scorer, active_pilots[pilot_index], active_twins[twin_index],
                                {name: float(values[pilot_index, twin_index]) for name, values in fit.items()}))
         taken_twins = {twin for _, twin in matched}
         taken_pilots = {pilot for pilot, _ in matched}
         places = len(active_pilots) * max_twins_per_pilot
         for index, position in enumerate(active_twins):
             if index not in taken_twins:
-                record = service.records[position]
-                unpaired.append({
-                    "city": record.name, "country": record.country, "role": "twin", "reason": "capacity_exhausted",
-                    "detail": (
+                record = scorer.records[position]
+                unpaired.append(Unpaired(
+                    city=record.name, country=record.country, role="twin", reason="capacity_exhausted",
+                    detail=(
                         f"{len(active_twins)} twins with content for {places} places ({len(active_pilots)} pilots x "
                         f"{max_twins_per_pilot}): the places went to twins that fit the pilots better"
                     ),
-                })
+                ))
         for index, position in enumerate(active_pilots):
             if index not in taken_pilots:
-                record = service.records[position]
-                unpaired.append({
-                    "city": record.name, "country": record.country, "role": "pilot", "reason": "no_twin_left",
-                    "detail": "fewer twins with content than pilots: every twin went to a pilot it fits better",
-                })
+                record = scorer.records[position]
+                unpaired.append(Unpaired(
+                    city=record.name, country=record.country, role="pilot", reason="no_twin_left",
+                    detail="fewer twins with content than pilots: every twin went to a pilot it fits better",
+                ))
     order = {position: number for number, position in enumerate(pilot_positions)}
-    pairs.sort(key=lambda pair: (order[pair["_pilot"]], -pair["score"]))
-    for pair in pairs:
-        del pair["_pilot"]
-    return {
-        "pairs": pairs,
-        "unpaired": unpaired,
-        "total_score": round(sum(pair["score"] for pair in pairs), 4),
-        "max_twins_per_pilot": max_twins_per_pilot,
-        "method": METHOD,
-    }
+    pairs.sort(key=lambda item: (order[item[0]], -item[1].score))
+    return TwinningPlan(
+        pairs=[pair for _, pair in pairs],
+        unpaired=unpaired,
+        total_score=round(sum(pair.score for _, pair in pairs), 4),
+        max_twins_per_pilot=max_twins_per_pilot,
+        method=METHOD,
+    )
 
 
-def _pair(service: PeerService, pilot: int, twin: int, components: dict[str, float]) -> dict[str, Any]:
-    pilot_record, twin_record = service.records[pilot], service.records[twin]
-    pilot_row = service.content_row[pilot]
-    shared = service.shared_tags(twin, pilot_row)
-    evidence = service.evidence(twin, pilot_row, shared)
-    pair = service.best_pair(twin, pilot_row)
+def _pair(scorer: PeerScorer, pilot: int, twin: int, components: dict[str, float]) -> tuple[int, TwinPair]:
+    """(pilot position, the pair): the twin learns from the pilot, so evidence and explanation cite the pilot's."""
+    pilot_record, twin_record = scorer.records[pilot], scorer.records[twin]
+    pilot_row = scorer.content_row[pilot]
+    shared = scorer.shared_tags(twin, pilot_row)
+    evidence = scorer.evidence(twin, pilot_row, shared)
+    pair = scorer.best_pair(twin, pilot_row)
     distance = components.get("distance")
     distance = None if distance is None or np.isnan(distance) else round(distance)
-    return {
-        "_pilot": pilot,
-        "pilot": pilot_record.name,
-        "pilot_country": pilot_record.country,
-        "twin": twin_record.name,
-        "twin_country": twin_record.country,
-        "score": round(components["total"], 4),
-        "shared_domains": shared["domains"],
-        "shared_barriers": shared["barriers"],
-        "shared_levers": shared["levers"],
-        # The twin learns from the pilot: the explanation cites the pilot's resources.
-        "explanation": service.explain(twin_record, pilot_record, shared, evidence, distance, pair=pair),
-        "evidence": evidence,
-    }
+    return pilot, TwinPair(
+        pilot=pilot_record.name,
+        pilot_country=pilot_record.country,
+        twin=twin_record.name,
+        twin_country=twin_record.country,
+        score=round(components["total"], 4),
+        shared_domains=shared["domains"],
+        shared_barriers=shared["barriers"],
+        shared_levers=shared["levers"],
+        explanation=explain_match(twin_record, pilot_record, shared, evidence, distance, scorer.resources, pair=pair),
+        evidence=evidence,
+    )

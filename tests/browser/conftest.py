@@ -81,9 +81,10 @@ def encoder():
 def snapshot_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """An index folder holding a snapshot of the sample corpus in ingest/ (built once per session)."""
     from nzc_knowledge.ingest.build import build_snapshot
+    from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     index_dir = tmp_path_factory.mktemp("browser-index")
-    report = build_snapshot(ROOT / "ingest", index_dir, encoder=encoder)
+    report = build_snapshot(ROOT / "ingest", index_dir, encoder=encoder, extensions=snapshot_extensions(ROOT / "ingest"))
     if not report.ingested or report.snapshot_id is None:
         pytest.fail(f"the sample corpus built no snapshot: {report}")
     return index_dir

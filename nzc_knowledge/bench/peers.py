@@ -9,8 +9,9 @@
 
 `through="app"` uses the project's real app (`create_app`, lifespan included: the snapshot and the
 encoder load once before timing); `through="router"` mounts only the cities router on the given
-service; `through="service"` calls the service directly. The first request of each kind is a
-warm-up and is not timed.
+service; `through="service"` calls the service directly. The HTTP client is made by the caller
+(`nzc bench peers`, the composition root): a benchmark does not import the API. The first request
+of each kind is a warm-up and is not timed.
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
 from nzc_knowledge.models import Resource
-
-if TYPE_CHECKING:
-    from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.recommend.peers import PeerService
 
 
 def _percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -50,42 +49,27 @@ def _timed(call: Callable[[], Any], repeats: int) -> list[float]:
     return samples
 
 
-def router_client(service: PeerService):
-    """A TestClient over an app with only the cities router, serving `service` (errors mapped like the real app)."""
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
-
-    from nzc_knowledge.api.deps import get_peer_service
-    from nzc_knowledge.api.routes import cities
-
-    app = FastAPI()
-    try:
-        from nzc_knowledge.api.app import register_error_handlers
-
-        register_error_handlers(app)
-    except ImportError:  # pragma: no cover - the app module is optional here
-        pass
-    app.include_router(cities.router)
-    app.dependency_overrides[get_peer_service] = lambda: service
-    return TestClient(app)
-
-
 def peer_queries(service: PeerService, count: int, seed: int = 0) -> list[tuple[str, str | None]]:
     """(name, country) of `count` cities drawn uniformly from all known cities (names usable in a URL path)."""
-    usable = [record for record in service.records if "/" not in record.name and "?" not in record.name]
+    usable = [record for record in service.scorer.records if "/" not in record.name and "?" not in record.name]
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(usable), size=min(count, len(usable)), replace=False)
     return [(usable[index].name, usable[index].country) for index in picks]
 
 
-def bench_peers(service: PeerService, queries: int = 500, through: str = "router", client=None, seed: int = 0) -> dict[str, Any]:
-    """p50/p99 of one peers query (limit 5) over cities drawn from the whole registry."""
+def bench_peers(service: PeerService, queries: int = 500, through: str = "service", client: Any = None,
+                seed: int = 0) -> dict[str, Any]:
+    """p50/p99 of one peers query (limit 5) over cities drawn from the whole registry.
+
+    `client`: an HTTP client (e.g. FastAPI's TestClient) serving `service`, unless `through` is "service".
+    """
     sample = peer_queries(service, queries, seed)
     if through == "service":
         def run(name: str, country: str | None) -> Any:
             return service.peers(name, city_country=country)
     else:
-        client = client or router_client(service)
+        if client is None:
+            raise ValueError(f"through={through!r} needs an HTTP client serving the cities routes")
 
         def run(name: str, country: str | None) -> Any:
             params = {"city_country": country} if country else {}
@@ -100,12 +84,13 @@ def bench_peers(service: PeerService, queries: int = 500, through: str = "router
         started = time.perf_counter()
         run(name, country)
         samples.append((time.perf_counter() - started) * 1000)
-    with_content = sum(1 for name, country in sample if service.records[service.resolve(name, country)].has_content)
+    scorer = service.scorer
+    with_content = sum(1 for name, country in sample if scorer.records[scorer.resolve(name, country)].has_content)
     return {
         "endpoint": "GET /cities/{city}/peers?limit=5",
         "through": through,
-        "cities_known": len(service.records),
-        "content_cities": len(service.content),
+        "cities_known": len(scorer.records),
+        "content_cities": len(scorer.content),
         "queried_with_content": with_content,
         **_percentiles(samples),
     }
@@ -135,10 +120,10 @@ def synthetic_corpus(
 
 def bench_twinning(
     service: PeerService, pilots: int = 50, twins: int = 100, capacity: int = 2, repeats: int = 30,
-    through: str = "router", seed: int = 0,
+    through: str = "service", client: Any = None, seed: int = 0,
 ) -> dict[str, Any]:
-    """p50/p99 of one twinning request over content cities drawn at random."""
-    content = [service.records[position] for position in service.content]
+    """p50/p99 of one twinning request over content cities drawn at random (`client` as for `bench_peers`)."""
+    content = [service.scorer.records[position] for position in service.scorer.content]
     if len(content) < pilots + twins:
         raise ValueError(f"{len(content)} content cities, {pilots + twins} needed: use a synthetic corpus")
     rng = np.random.default_rng(seed)
@@ -152,7 +137,8 @@ def bench_twinning(
         def run() -> Any:
             return service.twinning(body["pilots"], body["twins"], capacity)
     else:
-        client = router_client(service)
+        if client is None:
+            raise ValueError(f"through={through!r} needs an HTTP client serving the cities routes")
 
         def run() -> Any:
             response = client.post("/twinning", json=body)
@@ -168,8 +154,8 @@ def bench_twinning(
         "pilots": pilots,
         "twins": twins,
         "max_twins_per_pilot": capacity,
-        "content_cities": len(service.content),
-        "pairs": len(result["pairs"]),
+        "content_cities": len(service.scorer.content),
+        "pairs": len(result.pairs),
         **_percentiles(_timed(run, repeats)),
     }
 

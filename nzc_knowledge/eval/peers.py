@@ -1,4 +1,4 @@
-"""Evaluate and tune peer suggestions against expert cases (`eval/peer_cases.jsonl`).
+"""Evaluate and tune peer suggestions against expert cases (`eval/peer_cases.jsonl`): `nzc eval peers`.
 
 Each case is a query: a city, the cities an expert would expect as its peers with a graded relevance
 (2 = the closest twins, 1 = good peers) and a "why" written from the resources' texts and registry
@@ -22,18 +22,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ir_measures
 import numpy as np
 from ir_measures import P, Qrel, ScoredDoc, Success, nDCG
 
-from nzc_knowledge.recommend.names import AmbiguousCity, UnknownCity
+from nzc_knowledge.errors import AmbiguousCity, UnknownCity
+from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.recommend.scorer import PeerWeights
 
-if TYPE_CHECKING:
-    from nzc_knowledge.recommend.peers import PeerService, PeerWeights
-
-DEFAULT_CASES = Path(__file__).resolve().parents[2] / "eval" / "peer_cases.jsonl"
+DEFAULT_CASES = Path("eval") / "peer_cases.jsonl"  # relative to the working directory, like the other eval files
 MEASURES = {"P@3": P(rel=1) @ 3, "hit@3": Success(rel=1) @ 3, "nDCG@5": nDCG @ 5}
 OBJECTIVE = ("P@3", "nDCG@5", "hit@3")  # what tuning maximises, in order of precedence
 SPLITS = ("tune", "held_out")
@@ -72,7 +71,7 @@ class PeerCase:
     round: int = 1
 
 
-def load_cases(path: Path = DEFAULT_CASES, split: str | None = None) -> list[PeerCase]:
+def load_cases(path: Path, split: str | None = None) -> list[PeerCase]:
     """Read the cases (only `split`'s when given); a malformed line is an error naming its line number."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -104,11 +103,12 @@ class _Query:
 
 
 def _resolve(service: PeerService, cases: Sequence[PeerCase]) -> list[_Query]:
+    scorer = service.scorer
     queries = []
     for case in cases:
         try:
-            position = service.resolve(case.city)
-            expected = {service.records[service.resolve(name)].label: grade for name, grade in case.expected.items()}
+            position = scorer.resolve(case.city)
+            expected = {scorer.records[scorer.resolve(name)].label: grade for name, grade in case.expected.items()}
         except (UnknownCity, AmbiguousCity) as error:
             raise ValueError(f"peer case {case.id!r}: {error.message}") from error
         queries.append(_Query(case, position, expected))
@@ -121,13 +121,14 @@ def ranked_peers(service: PeerService, positions: Sequence[int], depth: int = RU
     Scores only (no explanations, no evidence), so a grid of weights can be searched quickly;
     tests check the order against `service.peers`.
     """
-    candidates = np.arange(len(service.content))
-    scores = service.score_matrix(list(positions), candidates)["total"]
-    names = np.array([service.records[position].name for position in service.content])
-    labels = [service.records[position].label for position in service.content]
+    scorer = service.scorer
+    candidates = np.arange(len(scorer.content))
+    scores = scorer.score_matrix(list(positions), candidates)["total"]
+    names = np.array([scorer.records[position].name for position in scorer.content])
+    labels = [scorer.records[position].label for position in scorer.content]
     runs = []
     for query, position in enumerate(positions):
-        keep = candidates != service.content_row.get(position, -1)
+        keep = candidates != scorer.content_row.get(position, -1)
         order = np.lexsort((names[keep], -scores[query][keep]))[:depth]
         runs.append([labels[row] for row in candidates[keep][order]])
     return runs
@@ -166,13 +167,14 @@ def _groups(cases: Sequence[PeerCase], resources: Mapping[str, int]) -> dict[str
 def evaluate_peers(service: PeerService, cases: list[PeerCase], depth: int = RUN_DEPTH, **peer_options: Any) -> dict[str, Any]:
     """Run every case through `service.peers` and score the runs per split; per-case rows show what was found."""
     queries = _resolve(service, cases)
+    scorer = service.scorer
     runs = []
     for query in queries:
-        record = service.records[query.position]
+        record = scorer.records[query.position]
         answer = service.peers(record.name, limit=depth, city_country=record.country, **peer_options)
-        runs.append([f"{peer['city']} ({peer['country']})" if peer["country"] else peer["city"] for peer in answer["peers"]])
+        runs.append([f"{peer.city} ({peer.country})" if peer.country else peer.city for peer in answer.peers])
     aggregate, per_case = _score(queries, runs)
-    resources = {query.case.id: sum(service.has_climate_content(rid) for rid in service.records[query.position].resources)
+    resources = {query.case.id: sum(scorer.has_climate_content(rid) for rid in scorer.records[query.position].resources)
                  for query in queries}
     rows = [
         {"id": query.case.id, "split": query.case.split, "round": query.case.round, "city": query.case.city,
@@ -195,15 +197,13 @@ def evaluate_peers(service: PeerService, cases: list[PeerCase], depth: int = RUN
         "measures": {name: round(value, 4) for name, value in aggregate.items()},
         "splits": splits,
         "weights": asdict(service.weights),
-        "passage_vectors": getattr(service, "passage_vectors", None),
+        "passage_vectors": service.passage_vectors,
         "per_case": rows,
     }
 
 
 def weight_grid(grid: Mapping[str, Iterable[float]] = DEFAULT_GRID) -> list[PeerWeights]:
     """Every combination of the grid's values, family weights deduplicated by their ratios (only ratios count)."""
-    from nzc_knowledge.recommend.peers import PeerWeights
-
     names = [field.name for field in fields(PeerWeights)]
     unknown = set(grid) - set(names)
     if unknown:
