@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.eval.compare import Comparison
-from nzc_knowledge.eval.tags import FamilyQuality
 
 Table = Mapping[str, Mapping[str, float]]  # row -> metric -> value
 
@@ -140,28 +139,3 @@ def comparison_text(comparison: Comparison, name_a: str, name_b: str) -> str:
     ]
     return "\n".join(lines)
 
-
-def tags_report(path: Path, command: str, facts: Mapping[str, Any],
-                qualities: Mapping[str, Mapping[str, FamilyQuality]]) -> Path:
-    """Markdown: micro/macro per family for each subset (held-out first), then precision/recall/F1 per label."""
-    lines = _header("Tagging quality: automatic tags against curated tags", command, facts)
-    for subset, quality in qualities.items():
-        lines += [f"## Per family ({subset})", "",
-                  "| family | resources | micro P | micro R | micro F1 | macro P | macro R | macro F1 | exact set |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for family, item in quality.items():
-            lines.append(f"| {family} | {item.resources} | {item.micro.precision:.3f} | {item.micro.recall:.3f} | "
-                         f"{item.micro.f1:.3f} | {item.macro.precision:.3f} | {item.macro.recall:.3f} | "
-                         f"{item.macro.f1:.3f} | {item.exact_match:.3f} |")
-        lines.append("")
-    subset, quality = next(iter(qualities.items()))
-    for family, item in quality.items():
-        lines += [f"## {family}: per label ({subset})", "", "| label | curated | predicted | precision | recall | F1 |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for label, scores in item.labels.items():
-            lines.append(f"| {label} | {scores.support} | {scores.predicted} | {scores.precision:.3f} | "
-                         f"{scores.recall:.3f} | {scores.f1:.3f} |")
-        lines.append("")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path

@@ -150,7 +150,8 @@ function weightList(items, facet, title) {
               {},
               h("span", { class: "weight-label" }, item.label || label(facet, item.key)),
               h("span", { class: "weight-value" }, percent(item.weight)),
-              h("span", { class: "bar", "aria-hidden": "true" }, h("span", { style: `width: ${Math.round(Math.min(1, item.weight) * 100)}%` })),
+              // A <meter>, not a styled span: the page's Content-Security-Policy forbids inline style attributes.
+              h("meter", { class: "bar", "aria-hidden": "true", min: "0", max: "1", value: String(Math.min(1, item.weight)) }),
             ),
           ),
         )
