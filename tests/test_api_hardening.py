@@ -246,7 +246,8 @@ def test_the_page_only_needs_what_its_content_security_policy_allows(client):
 def test_unsupported_methods_are_405_with_a_matching_allow_header(client):
     for method, path, allowed in [("OPTIONS", "/twinning", "POST"), ("GET", "/twinning", "POST"),
                                   ("POST", "/search", "GET"), ("OPTIONS", "/admin/rollback", "POST"),
-                                  ("DELETE", "/", "GET, HEAD")]:
+                                  ("DELETE", "/", "GET, HEAD"),
+                                  ("OPTIONS", "/admin/jobs/abc", "GET, DELETE")]:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         response = client.request(method, path, headers=headers)
         assert response.status_code == 405, (method, path, response.status_code)

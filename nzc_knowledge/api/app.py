@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
+from starlette.routing import compile_path
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -143,6 +144,23 @@ def attach_audit_log(index_dir: Path) -> None:
     audit.addHandler(handler)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method on this path, from the OpenAPI paths and the plain routes.
+
+    Starlette's 405 names only the first matching route's methods, but `GET /admin/jobs/{id}` and
+    `DELETE /admin/jobs/{id}` are two routes (and FastAPI nests included routers, so the router list is not flat).
+    """
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {method.upper() for method in operations}
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and getattr(route, "path_regex", None) and route.path_regex.match(path):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """One place maps domain errors and validation errors to JSON `{"detail": message}`."""
 
@@ -154,7 +172,10 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         # Starlette's own errors (404 no route, 405 with Allow, 413 from the body cap) in the same body shape.
-        return JSONResponse(status_code=error.status_code, content={"detail": str(error.detail)}, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(status_code=error.status_code, content={"detail": str(error.detail)}, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

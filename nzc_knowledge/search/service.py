@@ -204,8 +204,16 @@ class SearchService:
                 lexical=True,
             ))
             if expansion_weight > 0 and analysed.expansion_terms:
+                exact_ids = ids[scores > 0]
                 ids, scores = self.snapshot.lexical.search(analysed.expansion_terms, depth, allowed)
                 expanded_in = set(analysed.expansion_languages)
+                matched = self._languages_of(exact_ids) & expanded_in
+                if matched:
+                    # The query's own words already find passages in these languages: thesaurus terms in other
+                    # languages would let a neighbouring resource outrank that exact match ("Wärmeplan Fernwärme" must
+                    # find the German heat plan before English district-heating cases), so they count only there.
+                    ids, scores = self._only_in(ids, scores, matched)
+                    expanded_in = matched
                 signals.append(_Signal(
                     lexical_weight * expansion_weight, ids, scores, None,
                     (lambda language: True) if query_language is None else (lambda language: language in expanded_in),
@@ -231,6 +239,17 @@ class SearchService:
                     signals.append(_Signal((weight if mode == "hybrid" else 1.0) * share, ids, scores, threshold, judges,
                                            multilingual=multilingual))
         return signals
+
+    def _languages_of(self, ids: np.ndarray) -> set[str]:
+        """The languages of these passages."""
+        chunks = self.snapshot.chunks
+        return {chunks[chunk].language for chunk in ids.tolist() if chunks[chunk].language}
+
+    def _only_in(self, ids: np.ndarray, scores: np.ndarray, languages: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The ranking restricted to passages in `languages`, order kept."""
+        chunks = self.snapshot.chunks
+        keep = np.array([chunks[chunk].language in languages for chunk in ids.tolist()], dtype=bool)
+        return ids[keep], scores[keep]
 
     def rank_resources(self, fused: dict[int, float], matching: set[int]) -> list[ResourceHit]:
         """Roll passages up to resources by their best passage; ties broken by id so pages are stable."""
