@@ -49,16 +49,15 @@ def settings_error_message(error) -> str:
 
 
 def user_errors(command):
-    """The engine's user-facing errors become one clear line and exit code 1 (ClickException), not a traceback."""
+    """The engine's domain errors (`NZCError`) become one clear line and exit code 1 (ClickException), not a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from nzc_knowledge.errors import NZCError
-        from nzc_knowledge.ingest.extract import ExtractionError
 
         try:
             return command(*args, **kwargs)
-        except (NZCError, ExtractionError, FileNotFoundError, ValueError) as error:
-            raise click.ClickException(getattr(error, "message", str(error))) from error
+        except NZCError as error:
+            raise click.ClickException(error.message) from error
 
     return wrapper

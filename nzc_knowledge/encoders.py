@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from nzc_knowledge.errors import InvalidParameter
+
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 USE_ENCODER = "universal-sentence-encoder-multilingual-3"
 E5_ENCODER = "multilingual-e5-small"
@@ -176,5 +178,5 @@ def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
     try:
         factory = ENCODERS[name]
     except KeyError:
-        raise ValueError(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}") from None
+        raise InvalidParameter(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}") from None
     return factory()

@@ -21,8 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nzc_knowledge.api.app import STATIC_DIR, create_app
-from nzc_knowledge.api.deps import AdminDenied, admin_caller
+from nzc_knowledge.api.deps import admin_caller
 from nzc_knowledge.api.logs import JsonFormatter, RequestIdFilter
+from nzc_knowledge.errors import AdminDenied
 from nzc_knowledge.settings import Settings
 
 TOKEN = "hardening-token"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nzc_knowledge.errors import FormatError, NotFound
 from nzc_knowledge.eval.formats import (
-    FormatError,
     read_beir,
     read_corpus,
     read_qrels,
@@ -36,9 +36,9 @@ def test_read_beir_fixture_keeps_only_judged_queries_of_the_split():
 
 
 def test_read_beir_names_missing_split_and_available_ones(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no qrels for split 'train'.*available: test"):
+    with pytest.raises(NotFound, match=r"no qrels for split 'train'.*available: test"):
         read_beir(FIXTURE, "train")
-    with pytest.raises(FileNotFoundError, match="corpus.jsonl is missing"):
+    with pytest.raises(NotFound, match="corpus.jsonl is missing"):
         read_beir(tmp_path)
 
 

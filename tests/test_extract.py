@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from nzc_knowledge.ingest.extract import ExtractionError, extract
+from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract import extract
 
 DATA = Path(__file__).parent / "data"
 DOCS = DATA / "corpus" / "docs"

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from nzc_knowledge.api.app import create_app
 from nzc_knowledge.cli import main
-from nzc_knowledge.errors import Conflict, NotFound
+from nzc_knowledge.errors import BrokenSnapshot, Conflict, NotFound, UnreadablePointer
 from nzc_knowledge.index.snapshot import MANIFEST
-from nzc_knowledge.index.store import CURRENT, BrokenSnapshot, SnapshotStore, UnreadablePointer
+from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.settings import Settings
 
 TOKEN = "store-token"

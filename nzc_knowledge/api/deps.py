@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from nzc_knowledge.api.engine import Engine, EngineHolder
-from nzc_knowledge.errors import Forbidden, InvalidParameter, NZCError, Unauthorized
+from nzc_knowledge.errors import AdminDenied, Forbidden, InvalidParameter, Unauthorized
 from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.service import SearchService
 from nzc_knowledge.settings import Settings
@@ -39,15 +39,6 @@ def get_search_service(engine: Annotated[Engine, Depends(get_engine)]) -> Search
 def get_peer_service(engine: Annotated[Engine, Depends(get_engine)]) -> PeerService:
     """The peer-city service of this snapshot, built on first use."""
     return engine.peers
-
-
-class AdminDenied(NZCError):
-    """An admin request without a valid token; `caller` names it in the audit log without any token-derived value."""
-
-    def __init__(self, error: Forbidden | Unauthorized, caller: str) -> None:
-        super().__init__(error.message)
-        self.status = error.status
-        self.caller = caller
 
 
 def admin_caller(authorization: str | None, settings: Settings, audit_key: bytes) -> str:

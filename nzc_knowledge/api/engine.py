@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, Encoders
-from nzc_knowledge.errors import NoSnapshot, NZCError
+from nzc_knowledge.errors import BrokenSnapshot, NoSnapshot, NZCError, UnreadablePointer
 from nzc_knowledge.index.snapshot import Snapshot
-from nzc_knowledge.index.store import CURRENT, BrokenSnapshot, SnapshotStore, UnreadablePointer
+from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.service import SearchService, open_search_service
 

@@ -397,10 +397,7 @@ def tags(index_dir: Path | None, manifest: Path | None, passages: Path, cache_di
     from nzc_knowledge.taxonomy import FAMILIES
 
     settings = load_settings()
-    try:
-        labelled = load_passages(passages)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
+    labelled = load_passages(passages)
     encoder = load_encoder()
     tagger_probe = Tagger(encoder)
     multilingual_name = tagger_probe.weights.get("encoders", {}).get(MULTILINGUAL_SPACE)

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from nzc_knowledge.errors import InvalidParameter
 from nzc_knowledge.eval.formats import Qrels
 from nzc_knowledge.eval.metrics import Evaluation, evaluate
 
@@ -61,7 +62,7 @@ def paired_test(values_a: Mapping[str, float], values_b: Mapping[str, float], me
 
     queries = sorted(set(values_a) & set(values_b))
     if len(queries) < 2:
-        raise ValueError(f"a paired test needs at least 2 queries judged in both runs, got {len(queries)}")
+        raise InvalidParameter(f"a paired test needs at least 2 queries judged in both runs, got {len(queries)}")
     a = [values_a[qid] for qid in queries]
     b = [values_b[qid] for qid in queries]
     differences = [y - x for x, y in zip(a, b, strict=True)]
@@ -96,6 +97,6 @@ def compare_runs(
     """Evaluate both runs on every judged query (a query a run does not answer scores 0) and test `measure`."""
     evaluation_a, evaluation_b = evaluate(qrels, run_a), evaluate(qrels, run_b)
     if measure not in evaluation_a.measures:
-        raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(evaluation_a.measures)}")
+        raise InvalidParameter(f"unknown measure {measure!r}; choose one of {', '.join(evaluation_a.measures)}")
     test = paired_test(evaluation_a.values(measure), evaluation_b.values(measure), measure)
     return Comparison(evaluation_a, evaluation_b, test)

@@ -18,22 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nzc_knowledge.errors import FormatError, InvalidParameter, NotFound
+
 Qrels = dict[str, dict[str, int]]  # query id -> document id -> graded relevance
 Run = dict[str, dict[str, float]]  # query id -> document id -> score (higher is better)
 
 BEIR_QRELS_HEADER = ("query-id", "corpus-id", "score")
 QUERY_KINDS = ("keyword", "question", "filtered", "typo", "cross_lingual", "acronym", "everyday")
-
-
-class FormatError(ValueError):
-    """A file that does not follow its format; the message names the file and line."""
-
-    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {problem}")
-        self.path = str(path)
-        self.line = line
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -210,7 +201,7 @@ def read_run(path: Path) -> Run:
 def write_run(path: Path, run: Mapping[str, Mapping[str, float]], tag: str) -> None:
     """TREC run, each query's documents by descending score, ranks from 1."""
     if not tag or any(char.isspace() for char in tag):
-        raise ValueError(f"run tag {tag!r} must be one word (it is the 6th column of a TREC run)")
+        raise InvalidParameter(f"run tag {tag!r} must be one word (it is the 6th column of a TREC run)")
     lines = []
     for query_id in sorted(run, key=_natural):
         ordered = sorted(run[query_id].items(), key=lambda item: (-item[1], item[0]))
@@ -224,11 +215,11 @@ def read_beir(path: Path, split: str = "test") -> BeirDataset:
     path = Path(path)
     for required in ("corpus.jsonl", "queries.jsonl"):
         if not (path / required).exists():
-            raise FileNotFoundError(f"{path} is not a BEIR folder: {required} is missing")
+            raise NotFound(f"{path} is not a BEIR folder: {required} is missing")
     qrels_path = path / "qrels" / f"{split}.tsv"
     if not qrels_path.exists():
         available = sorted(item.stem for item in (path / "qrels").glob("*.tsv")) if (path / "qrels").exists() else []
-        raise FileNotFoundError(f"no qrels for split {split!r} in {path / 'qrels'} (available: {', '.join(available) or 'none'})")
+        raise NotFound(f"no qrels for split {split!r} in {path / 'qrels'} (available: {', '.join(available) or 'none'})")
     qrels = read_qrels(qrels_path)
     queries = read_queries(path / "queries.jsonl")
     missing = sorted(set(qrels) - set(queries))

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Literal, TypeVar
 
+from nzc_knowledge.errors import InvalidParameter
+
 Half = Literal["tuning", "held-out"]
 HALVES: tuple[Half, ...] = ("tuning", "held-out")
 T = TypeVar("T")
@@ -27,7 +29,7 @@ def select_half(items: Mapping[str, T], half: str) -> dict[str, T]:
     if half == "all":
         return dict(items)
     if half not in HALVES:
-        raise ValueError(f"unknown half {half!r}; expected all, tuning or held-out")
+        raise InvalidParameter(f"unknown half {half!r}; expected all, tuning or held-out")
     return {query_id: item for query_id, item in items.items() if half_of(query_id) == half}
 
 

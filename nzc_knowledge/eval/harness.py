@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.errors import InvalidParameter
 from nzc_knowledge.eval.formats import BeirDataset, BeirDocument, Query, Run
 from nzc_knowledge.eval.metrics import run_from_ranking
 from nzc_knowledge.index.snapshot import Snapshot
@@ -146,7 +147,7 @@ def query_filters(query: Query) -> SearchFilters:
     allowed = {"domain", "barrier", "lever", "type", "country", "city", "language", "year_from", "year_to"}
     unknown = sorted(set(query.filters) - allowed)
     if unknown:
-        raise ValueError(f"query {query.id}: unknown filter {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}")
+        raise InvalidParameter(f"query {query.id}: unknown filter {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}")
     values = {key: ([value] if isinstance(value, str) else value) for key, value in query.filters.items()
               if key not in ("year_from", "year_to")}
     return SearchFilters.parse(**values, year_from=query.filters.get("year_from"), year_to=query.filters.get("year_to"))

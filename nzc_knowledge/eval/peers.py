@@ -28,7 +28,7 @@ import ir_measures
 import numpy as np
 from ir_measures import P, Qrel, ScoredDoc, Success, nDCG
 
-from nzc_knowledge.errors import AmbiguousCity, UnknownCity
+from nzc_knowledge.errors import AmbiguousCity, FormatError, InvalidParameter, UnknownCity
 from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.recommend.scorer import PeerWeights
 
@@ -74,7 +74,7 @@ class PeerCase:
 def load_cases(path: Path, split: str | None = None) -> list[PeerCase]:
     """Read the cases (only `split`'s when given); a malformed line is an error naming its line number."""
     if split is not None and split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        raise InvalidParameter(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     cases = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -85,13 +85,13 @@ def load_cases(path: Path, split: str | None = None) -> list[PeerCase]:
             case = PeerCase(id=str(row["id"]), city=str(row["city"]), expected=expected, why=str(row.get("why", "")),
                             split=str(row.get("split") or split_for(str(row["id"]))), round=int(row.get("round", 1)))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"{path}:{number}: not a peer case ({error}); expected id, city, expected{{name: grade}}, why")
+            raise FormatError(path, number, f"not a peer case ({error}); expected id, city, expected{{name: grade}}, why")
         if case.split not in SPLITS:
-            raise ValueError(f"{path}:{number}: split {case.split!r} is not one of {', '.join(SPLITS)}")
+            raise FormatError(path, number, f"split {case.split!r} is not one of {', '.join(SPLITS)}")
         if split is None or case.split == split:
             cases.append(case)
     if not cases:
-        raise ValueError(f"{path} holds no peer case" + (f" in split {split!r}" if split else ""))
+        raise InvalidParameter(f"{path} holds no peer case" + (f" in split {split!r}" if split else ""))
     return cases
 
 
@@ -110,7 +110,7 @@ def _resolve(service: PeerService, cases: Sequence[PeerCase]) -> list[_Query]:
             position = scorer.resolve(case.city)
             expected = {scorer.records[scorer.resolve(name)].label: grade for name, grade in case.expected.items()}
         except (UnknownCity, AmbiguousCity) as error:
-            raise ValueError(f"peer case {case.id!r}: {error.message}") from error
+            raise InvalidParameter(f"peer case {case.id!r}: {error.message}") from error
         queries.append(_Query(case, position, expected))
     return queries
 
@@ -207,7 +207,7 @@ def weight_grid(grid: Mapping[str, Iterable[float]] = DEFAULT_GRID) -> list[Peer
     names = [field.name for field in fields(PeerWeights)]
     unknown = set(grid) - set(names)
     if unknown:
-        raise ValueError(f"unknown peer weights in the grid: {sorted(unknown)}; known: {', '.join(names)}")
+        raise InvalidParameter(f"unknown peer weights in the grid: {sorted(unknown)}; known: {', '.join(names)}")
     default = PeerWeights()
     values = [tuple(grid.get(name, (getattr(default, name),))) for name in names]
     seen: set[tuple[float, ...]] = set()

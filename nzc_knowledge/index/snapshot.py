@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nzc_knowledge.errors import BrokenSnapshot
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
 from nzc_knowledge.models import Chunk, Resource
@@ -93,10 +94,10 @@ class Snapshot:
     def load(cls, folder: Path, mmap: bool = False) -> Snapshot:
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
-            raise FileNotFoundError(f"{folder} is not a complete snapshot (no {MANIFEST})")
+            raise BrokenSnapshot(f"{folder} is not a complete snapshot (no {MANIFEST})")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
+            raise BrokenSnapshot(
                 f"snapshot {folder.name} has format version {manifest.get('format_version')}, this engine reads "
                 f"{FORMAT_VERSION}: rebuild it with `nzc ingest`"
             )

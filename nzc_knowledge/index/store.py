@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nzc_knowledge.errors import Conflict, NoSnapshot, NotFound
+from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NotFound, UnreadablePointer
 from nzc_knowledge.index.snapshot import MANIFEST
 
 logger = logging.getLogger(__name__)
@@ -48,14 +48,6 @@ POINTER_MODE = 0o644  # readable like every other index file (mkstemp would leav
 SNAPSHOT_ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$"
 _SNAPSHOT_ID = re.compile(SNAPSHOT_ID_PATTERN)
 _ID_STAMP = re.compile(r"^(\d{8}T\d{6})(\d{6})?Z-")
-
-
-class BrokenSnapshot(Conflict):
-    """A snapshot that cannot be served (damaged manifest, missing or truncated file); never made current."""
-
-
-class UnreadablePointer(NoSnapshot):
-    """The CURRENT pointer exists but cannot be read or names no snapshot of this store."""
 
 
 class SnapshotStore:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
+from nzc_knowledge.errors import InvalidParameter
 from nzc_knowledge.models import Block, Chunk, ExtractedDoc
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -28,13 +29,13 @@ class ChunkerSettings:
 
     def validate(self, model_max_seq_length: int) -> None:
         if self.max_tokens < 16:
-            raise ValueError(f"max_tokens must be at least 16, got {self.max_tokens}")
+            raise InvalidParameter(f"max_tokens must be at least 16, got {self.max_tokens}")
         if not 0 <= self.overlap_tokens < self.max_tokens:
-            raise ValueError(
+            raise InvalidParameter(
                 f"overlap_tokens must be between 0 and max_tokens - 1 ({self.max_tokens - 1}), got {self.overlap_tokens}"
             )
         if self.max_tokens + self.reserved_tokens > model_max_seq_length:
-            raise ValueError(
+            raise InvalidParameter(
                 f"max_tokens ({self.max_tokens}) + reserved_tokens ({self.reserved_tokens}) exceeds the encoder's "
                 f"max_seq_length ({model_max_seq_length}); chunks would be truncated"
             )

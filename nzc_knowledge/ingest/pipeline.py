@@ -21,12 +21,12 @@ import numpy as np
 
 import nzc_knowledge
 from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.errors import BrokenSnapshot, ExtractionError
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
-from nzc_knowledge.ingest.extract import ExtractionError
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
 from nzc_knowledge.ingest.sources import SourceFile, discover
 from nzc_knowledge.ingest.tag import WEIGHTS_FILE, Tagger, TaggerSettings
@@ -245,7 +245,7 @@ class IngestPipeline:
             return None
         try:
             previous = Snapshot.load(store.path(snapshot_id), mmap=True)
-        except (OSError, ValueError, KeyError) as error:
+        except (BrokenSnapshot, OSError, ValueError, KeyError) as error:
             report.notes.append(f"full rebuild: the current snapshot {snapshot_id} cannot be read ({error})")
             return None
         recorded = previous.manifest.get("settings", {})

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from nzc_knowledge.errors import NotFound
 from nzc_knowledge.ingest.manifest import MANIFEST_NAME, Manifest, ManifestEntry, read_manifest
 from nzc_knowledge.models import SkippedFile
 
@@ -76,7 +77,7 @@ def discover(
     """
     source_dir = source_dir.resolve()
     if not source_dir.is_dir():
-        raise FileNotFoundError(f"source folder {source_dir} does not exist")
+        raise NotFound(f"source folder {source_dir} does not exist")
     patterns = _ignore_patterns(source_dir)
     skipped: list[SkippedFile] = []
     manifest = Manifest()

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
+from nzc_knowledge.errors import FormatError
 from nzc_knowledge.ingest.tag import FEATURES, MAIN_SPACE, MULTILINGUAL_SPACE, WEIGHTS_FILE, Calibrator, Tagger
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
 
@@ -68,13 +69,13 @@ def load_passages(path: Path = PASSAGES_FILE) -> list[LabelledPassage]:
                 passage = LabelledPassage(row["id"], row["resource_id"], row["language"], row["split"],
                                           row.get("title", ""), row["text"], labels)
             except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a labelled passage ({error})") from error
+                raise FormatError(path, number, f"not a labelled passage ({error})") from error
             for family, keys in labels.items():
                 unknown = keys - set(keys_of(family))
                 if unknown:
-                    raise ValueError(f"{path}:{number}: unknown {family} {sorted(unknown)}; allowed: {', '.join(keys_of(family))}")
+                    raise FormatError(path, number, f"unknown {family} {sorted(unknown)}; allowed: {', '.join(keys_of(family))}")
             if passage.split not in SPLITS:
-                raise ValueError(f"{path}:{number}: split must be one of {', '.join(SPLITS)}, not {passage.split!r}")
+                raise FormatError(path, number, f"split must be one of {', '.join(SPLITS)}, not {passage.split!r}")
             passages.append(passage)
     return passages
 

@@ -19,17 +19,13 @@ import unicodedata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from nzc_knowledge.errors import BadRequest, Conflict, InvalidParameter, NZCError
+from nzc_knowledge.errors import BadRequest, Conflict, InvalidParameter, PayloadTooLarge
 from nzc_knowledge.ingest.extract import SUPPORTED_SUFFIXES
 from nzc_knowledge.ingest.manifest import MANIFEST_NAME, OPTIONAL, VALID_ID, read_manifest, validate_fields
 
 UPLOAD_FOLDER = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _lock = threading.Lock()
-
-
-class PayloadTooLarge(NZCError):
-    status = 413
 
 
 def safe_file_name(name: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nzc_knowledge.errors import BrokenSnapshot
 from nzc_knowledge.models import Resource
 from nzc_knowledge.recommend.names import (
     DERIVED, MEMBER, NAME, GeoNames, NameIndex, clean_name, curated_aliases, fold, iso_countries,
@@ -295,10 +296,10 @@ class CityDirectory:
     def load(cls, stored: dict[str, Any], use_geonames: bool = True) -> CityDirectory:
         """Records and the name index from `cities.json`; GeoNames adds alternate names when `use_geonames`."""
         if stored.get("format") != FORMAT:
-            raise ValueError(f"cities.json has format {stored.get('format')}, this engine reads {FORMAT}: reingest")
+            raise BrokenSnapshot(f"cities.json has format {stored.get('format')}, this engine reads {FORMAT}: reingest")
         registry = stored["registry"]
         if registry.get("columns") != list(REGISTRY_COLUMNS):
-            raise ValueError("cities.json has registry columns this engine does not know: reingest")
+            raise BrokenSnapshot("cities.json has registry columns this engine does not know: reingest")
         entries = [_entry_from_row(row) for row in registry["rows"]]
         by_id = {entry.id: entry for entry in entries}
         records: list[CityRecord] = []

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from nzc_knowledge.errors import InvalidParameter
 from nzc_knowledge.models import Resource
 from nzc_knowledge.recommend.passages import PassageSimilarity, has_climate_content
 from nzc_knowledge.recommend.profiles import CityDirectory, CityRecord
@@ -68,9 +69,9 @@ class PeerWeights:
     def __post_init__(self) -> None:
         for name in ("domains", "barriers", "levers", "text", "best_pair", "size"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"peer weight {name} must be between 0 and 1, got {getattr(self, name)!r}")
+                raise InvalidParameter(f"peer weight {name} must be between 0 and 1, got {getattr(self, name)!r}")
         if self.size + GEO_WEIGHT >= 1.0:
-            raise ValueError(f"peer weight size must be below {1 - GEO_WEIGHT} so the challenge keeps a share")
+            raise InvalidParameter(f"peer weight size must be below {1 - GEO_WEIGHT} so the challenge keeps a share")
 
     def family(self, family: str) -> float:
         return float(getattr(self, family))

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.errors import Conflict
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
 from nzc_knowledge.search.filters import FilterIndex, SearchFilters
@@ -105,13 +106,13 @@ class SearchService:
     ) -> None:
         expected = snapshot.manifest.get("encoder", {}).get("name")
         if expected and expected != encoder.info.name:
-            raise ValueError(f"snapshot {snapshot.id} was built with encoder {expected!r}, not {encoder.info.name!r}")
+            raise Conflict(f"snapshot {snapshot.id} was built with encoder {expected!r}, not {encoder.info.name!r}")
         self.snapshot = snapshot
         self.encoder = encoder
         recorded = snapshot.manifest.get("multilingual_encoder") or {}
         if snapshot.multilingual is not None and multilingual_encoder is not None:
             if recorded.get("name") and recorded["name"] != multilingual_encoder.info.name:
-                raise ValueError(f"snapshot {snapshot.id} was built with multilingual encoder {recorded['name']!r}, "
+                raise Conflict(f"snapshot {snapshot.id} was built with multilingual encoder {recorded['name']!r}, "
                                  f"not {multilingual_encoder.info.name!r}")
         self.multilingual_encoder = multilingual_encoder if snapshot.multilingual is not None else None
         self.ranking = ranking or RankingSettings()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError
+from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.ingest.extract.html import extract_html
 from nzc_knowledge.ingest.extract.pdf import extract_pdf
 from nzc_knowledge.ingest.extract.text import extract_markdown, extract_plain_text
@@ -25,7 +26,7 @@ CONVERTERS: dict[str, Callable[[Path, int], ExtractedDoc]] = {  # (file, longest
 }
 SUPPORTED_SUFFIXES = tuple(CONVERTERS)
 
-__all__ = ["ExtractionError", "SUPPORTED_SUFFIXES", "extract"]
+__all__ = ["SUPPORTED_SUFFIXES", "extract"]
 
 
 def extract(path: Path, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> ExtractedDoc:

@@ -13,7 +13,7 @@ import re
 
 import charset_normalizer
 
-from nzc_knowledge.ingest.extract.errors import ExtractionError
+from nzc_knowledge.errors import ExtractionError
 
 _BYTE_ORDER_MARKS = (  # UTF-32 first: the UTF-32-LE mark begins with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),

@@ -27,7 +27,8 @@ from pathlib import Path
 from pebble import ProcessExpired, ProcessFuture, ProcessPool
 
 from nzc_knowledge.ingest.extract import extract
-from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError
+from nzc_knowledge.errors import ExtractionError, InvalidParameter
+from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.models import ExtractedDoc
 
 try:  # POSIX only; elsewhere the memory limit is not enforced
@@ -50,11 +51,11 @@ class ExtractionLimits:
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
-            raise ValueError(f"the extraction time limit must be positive, got {self.timeout_s}")
+            raise InvalidParameter(f"the extraction time limit must be positive, got {self.timeout_s}")
         if self.max_mb < 64:
-            raise ValueError(f"the extraction memory limit must be at least 64 MB, got {self.max_mb}")
+            raise InvalidParameter(f"the extraction memory limit must be at least 64 MB, got {self.max_mb}")
         if self.max_file_bytes < 1 or self.max_text_chars < 1 or self.workers < 1:
-            raise ValueError("max_file_bytes, max_text_chars and workers must be at least 1")
+            raise InvalidParameter("max_file_bytes, max_text_chars and workers must be at least 1")
 
     @classmethod
     def from_settings(cls, settings) -> ExtractionLimits:

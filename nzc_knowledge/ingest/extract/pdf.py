@@ -17,7 +17,8 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from nzc_knowledge.ingest.extract.blocks import assemble
-from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError, text_too_long
+from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 
 logger = logging.getLogger(__name__)

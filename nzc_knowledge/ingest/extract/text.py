@@ -7,7 +7,8 @@ from pathlib import Path
 
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.extract.decode import decode_text
-from nzc_knowledge.ingest.extract.errors import DEFAULT_MAX_TEXT_CHARS, ExtractionError, text_too_long
+from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -1,10 +1,6 @@
-"""The one error a converter raises, and the text-length limit every converter applies."""
+"""The text-length limit every converter applies, and the skip reason for a text over it."""
 
 DEFAULT_MAX_TEXT_CHARS = 3_000_000  # about 1,000 report pages; see Settings.max_text_chars
-
-
-class ExtractionError(Exception):
-    """A file cannot be used; the message is the reason shown in the ingest report."""
 
 
 def text_too_long(length: int, limit: int, where: str = "") -> str:
