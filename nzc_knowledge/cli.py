@@ -128,6 +128,7 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
     """Search the current snapshot for QUERY (empty string to browse with filters)."""
     import re
 
+    from nzc_knowledge.encoders import Encoders
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.filters import SearchFilters
     from nzc_knowledge.search.service import open_search_service
@@ -135,7 +136,7 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
     filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
                                   list(language))
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    page = open_search_service(snapshot).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    page = open_search_service(snapshot, Encoders()).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
     if as_json:
         rows = [
             {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,

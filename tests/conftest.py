@@ -15,10 +15,17 @@ CORPUS = DATA / "corpus"
 
 
 @pytest.fixture(scope="session")
-def encoder():
-    from nzc_knowledge.encoders import load_encoder
+def encoders():
+    """One `Encoders` for the whole session: each model loads once, whichever test asks first."""
+    from nzc_knowledge.encoders import Encoders
 
-    return load_encoder()
+    return Encoders()
+
+
+@pytest.fixture(scope="session")
+def encoder(encoders):
+    """The default dense encoder (MiniLM)."""
+    return encoders.get()
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +47,10 @@ def snapshot(built_index):
 
 
 @pytest.fixture(scope="session")
-def search_service(snapshot, encoder):
+def search_service(snapshot, encoders):
     from nzc_knowledge.search.service import open_search_service
 
-    return open_search_service(snapshot, encoder)
+    return open_search_service(snapshot, encoders)
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +62,10 @@ def app_settings(built_index):
 
 
 @pytest.fixture(scope="session")
-def client(app_settings, encoder):
+def client(app_settings, encoders):
     from fastapi.testclient import TestClient
 
     from nzc_knowledge.api.app import create_app
 
-    with TestClient(create_app(app_settings, encoder=encoder)) as test_client:
+    with TestClient(create_app(app_settings, encoders=encoders)) as test_client:
         yield test_client

@@ -175,13 +175,13 @@ def test_admin_auth_matrix(client):
     assert client.get("/admin/jobs/unknown", headers={"Authorization": "Bearer test-token"}).status_code == 404
 
 
-def test_admin_disabled_without_a_configured_token(encoder, built_index):
+def test_admin_disabled_without_a_configured_token(encoders, built_index):
     from fastapi.testclient import TestClient
 
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.settings import Settings
 
-    with TestClient(create_app(Settings(index_dir=built_index[0], admin_token=None), encoder=encoder)) as client:
+    with TestClient(create_app(Settings(index_dir=built_index[0], admin_token=None), encoders=encoders)) as client:
         response = client.post("/admin/reindex", headers={"Authorization": "Bearer anything"})
         assert response.status_code == 403
         assert "NZC_ADMIN_TOKEN" in response.json()["detail"]
@@ -194,13 +194,13 @@ def test_cors_allows_the_portal_origin_only(client):
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_no_index_is_503_not_500(encoder, tmp_path):
+def test_no_index_is_503_not_500(encoders, tmp_path):
     from fastapi.testclient import TestClient
 
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.settings import Settings
 
-    with TestClient(create_app(Settings(index_dir=tmp_path), encoder=encoder)) as client:
+    with TestClient(create_app(Settings(index_dir=tmp_path), encoders=encoders)) as client:
         assert client.get("/health").status_code == 503
         response = client.get("/search", params={"q": "heat"})
         assert response.status_code == 503 and "nzc ingest" in response.json()["detail"]

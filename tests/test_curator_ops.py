@@ -105,7 +105,7 @@ def test_a_killed_build_leaves_the_previous_snapshot_serving(source, tmp_path, e
 
 
 @pytest.fixture
-def live(source, tmp_path, encoder):
+def live(source, tmp_path, encoder, encoders):
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
     from nzc_knowledge.settings import Settings
@@ -113,7 +113,7 @@ def live(source, tmp_path, encoder):
     index_dir = tmp_path / "index"
     build_snapshot(source, index_dir, encoder=encoder)
     settings = Settings(index_dir=index_dir, source_dir=source, admin_token=TOKEN, max_upload_bytes=50_000)
-    with live_server(create_app(settings, encoder=encoder)) as base_url:
+    with live_server(create_app(settings, encoders=encoders)) as base_url:
         yield base_url, source, index_dir
 
 

@@ -27,7 +27,7 @@ TOKEN = "contract-token"
 
 
 @pytest.fixture
-def throwaway_server(built_index, encoder, tmp_path):
+def throwaway_server(built_index, encoders, tmp_path):
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
     from nzc_knowledge.settings import Settings
@@ -37,7 +37,7 @@ def throwaway_server(built_index, encoder, tmp_path):
     shutil.copytree(CORPUS, source_dir)
     settings = Settings(_env_file=None, index_dir=index_dir, source_dir=source_dir, admin_token=TOKEN,
                         multilingual_encoder="none", max_upload_bytes=200_000, log_format="text", log_level="WARNING")
-    with live_server(create_app(settings, encoder=encoder)) as base_url:
+    with live_server(create_app(settings, encoders=encoders)) as base_url:
         yield base_url, index_dir
 
 

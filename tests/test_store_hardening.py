@@ -183,7 +183,7 @@ def served_copy(built_index, tmp_path: Path) -> Path:
     return index_dir
 
 
-def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(served_copy: Path, encoder, monkeypatch):
+def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(served_copy: Path, encoders, monkeypatch):
     from nzc_knowledge.api.engine import EngineHolder
 
     store = SnapshotStore(served_copy)
@@ -199,7 +199,7 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
         return real_open(self, snapshot_id)
 
     settings = Settings(index_dir=served_copy, admin_token=TOKEN, multilingual_encoder="none")
-    with TestClient(create_app(settings, encoder=encoder)) as client:
+    with TestClient(create_app(settings, encoders=encoders)) as client:
         monkeypatch.setattr(EngineHolder, "_open", counting_open)
         (served_copy / ".CURRENT-test").write_text(broken + "\n")
         os.replace(served_copy / ".CURRENT-test", served_copy / CURRENT)  # as another process would switch it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nzc_knowledge.encoders import USE_ENCODER, shared_encoder
+from nzc_knowledge.encoders import USE_ENCODER
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.tag import Tagger
@@ -34,8 +34,8 @@ EVENTS = (
 
 
 @pytest.fixture(scope="module")
-def tag(encoder):
-    multilingual = shared_encoder(USE_ENCODER)
+def tag(encoder, encoders):
+    multilingual = encoders.get(USE_ENCODER)
     tagger = Tagger(encoder, multilingual_encoder=multilingual)
     chunker = Chunker(ChunkerSettings(), encoder.count_tokens)
 

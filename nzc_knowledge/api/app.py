@@ -31,7 +31,7 @@ from nzc_knowledge.api.middleware import (
 )
 from nzc_knowledge.api.openapi import install_openapi
 from nzc_knowledge.api.routes import admin, cities, meta, observability, search
-from nzc_knowledge.encoders import Encoder, Encoders
+from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.errors import NZCError
 from nzc_knowledge.ingest.build import build_snapshot
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
@@ -44,10 +44,11 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, encoders: Encoders | None = None) -> FastAPI:
     """Build the app and wire its parts; the encoders and the snapshot load in the lifespan, not at import time.
 
-    `encoder`: an already loaded dense encoder to use (tests); any other encoder loads on first use, once per app.
+    `encoders`: the encoders to use (tests share one, a benchmark hands in loaded ones); by default a new `Encoders`
+    per app, each encoder loaded on first use.
 
     Example:
         app = create_app(Settings(index_dir=Path("indexes")))
@@ -59,8 +60,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
-        encoders = Encoders(preloaded=[encoder] if encoder is not None else [])
-        holder = EngineHolder(settings.index_dir, encoders, peer_factory=PeerService.from_snapshot)
+        holder = EngineHolder(settings.index_dir, encoders or Encoders(), peer_factory=PeerService.from_snapshot)
         app.state.holder = holder
         extensions = snapshot_extensions(settings.source_dir)
         # The API's reindex obeys the same NZC_EXTRACT_* limits as `nzc ingest`.

@@ -154,7 +154,7 @@ class EngineHolder:
     def _open(self, snapshot_id: str) -> Engine:
         self.store.verify(snapshot_id)  # cheap: a truncated or missing file is named before loading fails on it
         snapshot = Snapshot.load(self.store.path(snapshot_id))
-        search = open_search_service(snapshot, self.encoder)
+        search = open_search_service(snapshot, self.encoders)
         search.warm_up()
         return Engine(snapshot=snapshot, search=search, peer_factory=self.peer_factory)
 

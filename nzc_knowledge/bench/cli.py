@@ -131,14 +131,14 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
     from nzc_knowledge.bench.synthetic import synthetic_snapshot
-    from nzc_knowledge.encoders import load_encoder
+    from nzc_knowledge.encoders import Encoders
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.service import open_search_service
     from nzc_knowledge.settings import Settings
 
     settings = load_settings()
     index_dir = index_dir or settings.index_dir
-    encoder = load_encoder()
+    encoders = Encoders()  # one set for every app and the raw service below: each model loads once
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
     queries = list(DEFAULT_QUERIES)
     targets = [("sample", index_dir, snapshot)]
@@ -157,11 +157,11 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
     result = {"command": f"nzc bench search --rounds {rounds}" + (f" --synthetic {synthetic}" if synthetic else ""),
               "queries": len(queries), "filters": list(FILTERS)}
     for name, folder, loaded in targets:
-        with live_server(create_app(Settings(index_dir=folder), encoder=encoder)) as base_url:
+        with live_server(create_app(Settings(index_dir=folder), encoders=encoders)) as base_url:
             _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
             unfiltered = _percentiles(_measure_http(base_url, queries, [{}], rounds))
             filtered = _percentiles(_measure_http(base_url, queries, list(FILTERS), rounds))
-        raw = _percentiles(_measure_raw(open_search_service(loaded, encoder), queries, rounds))
+        raw = _percentiles(_measure_raw(open_search_service(loaded, encoders), queries, rounds))
         result[name] = {
             "chunks": len(loaded.chunks),
             "dense_index": loaded.dense.kind,
@@ -196,9 +196,10 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.reindex import clients_under_reindex
     from nzc_knowledge.bench.reindex import reindex_bench as measure
+    from nzc_knowledge.encoders import Encoders
 
     if clients is None:
-        _write(out, measure(source_dir, lambda settings, encoder: create_app(settings, encoder=encoder), workers))
+        _write(out, measure(source_dir, lambda settings, encoder: create_app(settings, Encoders(preloaded=[encoder])), workers))
         return
     index_dir = index_dir or load_settings().index_dir
     if not as_json:

@@ -242,6 +242,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
             runs_dir: Path, report: bool, report_dir: Path, report_name: str, group_by: str, half: str, as_json: bool,
             quiet: bool, **ranking_values) -> None:
     """Evaluate search on the current snapshot with QUERIES_FILE (jsonl with kind/filters) and QRELS_FILE."""
+    from nzc_knowledge.encoders import Encoders
     from nzc_knowledge.eval.formats import read_qrels, read_queries, write_run
     from nzc_knowledge.eval.halves import held_out_ids, select_half
     from nzc_knowledge.eval.harness import run_queries
@@ -265,7 +266,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     if missing := sorted(relevant - {resource.id for resource in snapshot.resources}):
         warnings.append(f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}")
     ranking = _ranking_grid(ranking_values)[0]
-    service = open_search_service(snapshot, None, ranking)  # the encoders the snapshot names, as the API does
+    service = open_search_service(snapshot, Encoders(), ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
     group_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.errors import FormatError, InvalidParameter, NotFound
+from nzc_knowledge.text.jsonl import read_jsonl
 
 Qrels = dict[str, dict[str, int]]  # query id -> document id -> graded relevance
 Run = dict[str, dict[str, float]]  # query id -> document id -> score (higher is better)
@@ -60,21 +61,6 @@ class BeirDataset:
         return self.path / "corpus.jsonl"
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line; a line that is not a JSON object is a FormatError."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise FormatError(path, number, f"not valid JSON ({error.msg} at column {error.colno})") from None
-            if not isinstance(row, dict):
-                raise FormatError(path, number, f"expected a JSON object, got {type(row).__name__}")
-            yield number, row
-
-
 def _required_text(path: Path, number: int, row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     if value is None:
@@ -90,7 +76,7 @@ def read_corpus(path: Path) -> list[BeirDocument]:
     """BEIR corpus.jsonl; `title` may be empty or absent, `_id` and `text` are required and ids are unique."""
     documents: list[BeirDocument] = []
     seen: set[str] = set()
-    for number, row in _jsonl(path):
+    for number, row in read_jsonl(path):
         doc_id = _required_text(path, number, row, "_id")
         if doc_id in seen:
             raise FormatError(path, number, f"duplicate document id {doc_id!r}")
@@ -106,7 +92,7 @@ def read_corpus(path: Path) -> list[BeirDocument]:
 def read_queries(path: Path) -> dict[str, Query]:
     """queries.jsonl: {"_id", "text"} plus, for the product's query sets, "kind", "filters" and "language"."""
     queries: dict[str, Query] = {}
-    for number, row in _jsonl(path):
+    for number, row in read_jsonl(path):
         query_id = _required_text(path, number, row, "_id")
         if query_id in queries:
             raise FormatError(path, number, f"duplicate query id {query_id!r}")

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from nzc_knowledge.ingest.train_tagger import is_training
 from nzc_knowledge.models import Resource
 from nzc_knowledge.taxonomy import TAG_FAMILIES, keys_of
 
@@ -72,12 +73,8 @@ def predicted_keys(resource: Resource, family: str) -> list[str]:
     return [tag.key for tag in resource.predicted.get(family, [])]
 
 
-def held_out_split() -> Callable[[str], bool] | None:
-    """Which resource ids the tagger's weights were NOT fitted on (None when the tagger has no such split)."""
-    try:
-        from nzc_knowledge.ingest.train_tagger import is_training
-    except ImportError:
-        return None
+def held_out_split() -> Callable[[str], bool]:
+    """Which resource ids the tagger's weights were NOT fitted on."""
     return lambda resource_id: not is_training(resource_id)
 
 

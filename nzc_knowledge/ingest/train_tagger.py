@@ -26,6 +26,7 @@ from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_e
 from nzc_knowledge.errors import FormatError
 from nzc_knowledge.ingest.tag import FEATURES, MAIN_SPACE, MULTILINGUAL_SPACE, WEIGHTS_FILE, Calibrator, Tagger
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
+from nzc_knowledge.text.jsonl import read_jsonl
 
 PASSAGES_FILE = Path("eval/tags/passages.jsonl")
 VECTOR_CACHE = Path("eval/cache/tags")
@@ -59,24 +60,20 @@ class LabelledPassage:
 def load_passages(path: Path = PASSAGES_FILE) -> list[LabelledPassage]:
     """Read labelled passages; a line with an unknown key, split or missing field is an error naming the line."""
     passages = []
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                labels = {family: set(row[family]) for family in TAG_FAMILIES}
-                passage = LabelledPassage(row["id"], row["resource_id"], row["language"], row["split"],
-                                          row.get("title", ""), row["text"], labels)
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise FormatError(path, number, f"not a labelled passage ({error})") from error
-            for family, keys in labels.items():
-                unknown = keys - set(keys_of(family))
-                if unknown:
-                    raise FormatError(path, number, f"unknown {family} {sorted(unknown)}; allowed: {', '.join(keys_of(family))}")
-            if passage.split not in SPLITS:
-                raise FormatError(path, number, f"split must be one of {', '.join(SPLITS)}, not {passage.split!r}")
-            passages.append(passage)
+    for number, row in read_jsonl(path):
+        try:
+            labels = {family: set(row[family]) for family in TAG_FAMILIES}
+            passage = LabelledPassage(row["id"], row["resource_id"], row["language"], row["split"],
+                                      row.get("title", ""), row["text"], labels)
+        except (KeyError, TypeError) as error:
+            raise FormatError(path, number, f"not a labelled passage ({error})") from error
+        for family, keys in labels.items():
+            unknown = keys - set(keys_of(family))
+            if unknown:
+                raise FormatError(path, number, f"unknown {family} {sorted(unknown)}; allowed: {', '.join(keys_of(family))}")
+        if passage.split not in SPLITS:
+            raise FormatError(path, number, f"split must be one of {', '.join(SPLITS)}, not {passage.split!r}")
+        passages.append(passage)
     return passages
 
 

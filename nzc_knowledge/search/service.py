@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.encoders import Encoder, Encoders
 from nzc_knowledge.errors import Conflict
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
@@ -333,17 +333,15 @@ class SearchService:
         return ranked[:limit]
 
 
-def open_search_service(snapshot: Snapshot, encoder: Encoder | None = None, ranking: RankingSettings | None = None) -> SearchService:
-    """A search service with the encoders the snapshot's manifest names (loaded once per process)."""
-    from nzc_knowledge.encoders import shared_encoder
-
+def open_search_service(snapshot: Snapshot, encoders: Encoders, ranking: RankingSettings | None = None) -> SearchService:
+    """A search service with the encoders the snapshot's manifest names, taken from the caller's `encoders`."""
     dense_name = snapshot.manifest.get("encoder", {}).get("name")
     multilingual = (snapshot.manifest.get("multilingual_encoder") or {}).get("name")
     return SearchService(
         snapshot,
-        encoder or shared_encoder(dense_name),
+        encoders.get(dense_name),
         ranking,
-        multilingual_encoder=shared_encoder(multilingual) if multilingual and snapshot.multilingual is not None else None,
+        multilingual_encoder=encoders.get(multilingual) if multilingual and snapshot.multilingual is not None else None,
     )
 
 

@@ -71,13 +71,6 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def encoder():
-    from nzc_knowledge.encoders import load_encoder
-
-    return load_encoder()
-
-
-@pytest.fixture(scope="session")
 def snapshot_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
     """An index folder holding a snapshot of the sample corpus in ingest/ (built once per session)."""
     from nzc_knowledge.ingest.build import build_snapshot
@@ -91,7 +84,7 @@ def snapshot_dir(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(snapshot_dir: Path, encoder) -> Iterator[LiveServer]:
+def live_server(snapshot_dir: Path, encoders) -> Iterator[LiveServer]:
     """uvicorn serving create_app over the session snapshot, in a daemon thread."""
     import uvicorn
 
@@ -99,7 +92,7 @@ def live_server(snapshot_dir: Path, encoder) -> Iterator[LiveServer]:
     from nzc_knowledge.settings import Settings
 
     settings = Settings(_env_file=None, index_dir=snapshot_dir, source_dir=ROOT / "ingest", admin_token=None, cors_origins="")
-    app = create_app(settings, encoder)
+    app = create_app(settings, encoders)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
