@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from nzc_knowledge.errors import Conflict, InvalidParameter
-from nzc_knowledge.ingest import sources
 from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest import sources
 from nzc_knowledge.ingest.extract import extract
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
 from nzc_knowledge.ingest.extract.pdf import hyphenated_compounds, join_hyphenated

@@ -21,9 +21,9 @@ from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nzc_knowledge.api.deps import admin_caller
-from nzc_knowledge.errors import AdminDenied
 from nzc_knowledge.api.logs import REQUEST_ID_HEADER, request_id_from, request_id_var
 from nzc_knowledge.api.metrics import ApiMetrics
+from nzc_knowledge.errors import AdminDenied
 from nzc_knowledge.settings import Settings
 
 audit = logging.getLogger("nzc.audit")

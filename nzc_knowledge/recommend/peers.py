@@ -12,7 +12,6 @@ queried city without content is matched on size and geography only, and the answ
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -147,24 +146,22 @@ class PeerService:
     def _peer(self, query_position: int, peer_row: int, parts: dict[str, float], prefer_nearby: bool) -> Peer:
         scorer = self.scorer
         peer = scorer.records[scorer.content[peer_row]]
-        shared = scorer.shared_tags(query_position, peer_row)
-        evidence = scorer.evidence(query_position, peer_row, shared)
-        pair = scorer.best_pair(query_position, peer_row)
-        distance = None if math.isnan(parts["distance"]) else round(parts["distance"])
+        basis = scorer.match_basis(query_position, peer_row, parts)
         query = scorer.records[query_position]
         return Peer(
             city=peer.name,
             country=peer.country,
             score=round(parts["total"], 4),
-            shared_domains=shared["domains"],
-            shared_barriers=shared["barriers"],
-            shared_levers=shared["levers"],
-            explanation=explain_match(query, peer, shared, evidence, distance, scorer.resources, prefer_nearby, pair),
-            evidence=evidence,
+            shared_domains=basis.shared["domains"],
+            shared_barriers=basis.shared["barriers"],
+            shared_levers=basis.shared["levers"],
+            explanation=explain_match(query, peer, basis.shared, basis.evidence, basis.distance_km, scorer.resources,
+                                      prefer_nearby, basis.pair),
+            evidence=basis.evidence,
             registry_name=peer.registry.name if peer.registry else None,
             population=peer.population,
             size_class=peer.size,
-            distance_km=distance,
+            distance_km=basis.distance_km,
             components=ScoreComponents(**{name: round(parts[name], 4) for name in COMPONENTS}),
         )
 

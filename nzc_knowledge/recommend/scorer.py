@@ -56,6 +56,16 @@ COMPONENTS = ("challenge", "tags", "passages", "size", "geography")
 
 
 @dataclass(frozen=True)
+class MatchBasis:
+    """What a match of two cities rests on: the tags both treat, the peer's closest resources, the closest pair."""
+
+    shared: dict[str, list[str]]  # family -> keys, strongest first
+    evidence: list[str]  # resource ids
+    pair: tuple[str, str, float] | None  # (query resource, peer resource, similarity)
+    distance_km: int | None
+
+
+@dataclass(frozen=True)
 class PeerWeights:
     """The weights of the peer score (see the module docstring); defaults are the tuned values."""
 
@@ -257,6 +267,17 @@ class PeerScorer:
         ]
 
     # ------------------------------------------------------------------ what a match rests on
+
+    def match_basis(self, query_position: int, peer_row: int, components: Mapping[str, float]) -> MatchBasis:
+        """Shared tags, evidence and closest pair of a scored match (`components` as `score` returns them)."""
+        shared = self.shared_tags(query_position, peer_row)
+        distance = components.get("distance")
+        return MatchBasis(
+            shared=shared,
+            evidence=self.evidence(query_position, peer_row, shared),
+            pair=self.best_pair(query_position, peer_row),
+            distance_km=None if distance is None or math.isnan(distance) else round(distance),
+        )
 
     def shared_tags(self, query_position: int, peer_row: int) -> dict[str, list[str]]:
         """Keys both cities treat, per family, strongest shared first (min weight x idf)."""

@@ -157,21 +157,17 @@ def plan_twinning(
 def _pair(scorer: PeerScorer, pilot: int, twin: int, components: dict[str, float]) -> tuple[int, TwinPair]:
     """(pilot position, the pair): the twin learns from the pilot, so evidence and explanation cite the pilot's."""
     pilot_record, twin_record = scorer.records[pilot], scorer.records[twin]
-    pilot_row = scorer.content_row[pilot]
-    shared = scorer.shared_tags(twin, pilot_row)
-    evidence = scorer.evidence(twin, pilot_row, shared)
-    pair = scorer.best_pair(twin, pilot_row)
-    distance = components.get("distance")
-    distance = None if distance is None or np.isnan(distance) else round(distance)
+    basis = scorer.match_basis(twin, scorer.content_row[pilot], components)
     return pilot, TwinPair(
         pilot=pilot_record.name,
         pilot_country=pilot_record.country,
         twin=twin_record.name,
         twin_country=twin_record.country,
         score=round(components["total"], 4),
-        shared_domains=shared["domains"],
-        shared_barriers=shared["barriers"],
-        shared_levers=shared["levers"],
-        explanation=explain_match(twin_record, pilot_record, shared, evidence, distance, scorer.resources, pair=pair),
-        evidence=evidence,
+        shared_domains=basis.shared["domains"],
+        shared_barriers=basis.shared["barriers"],
+        shared_levers=basis.shared["levers"],
+        explanation=explain_match(twin_record, pilot_record, basis.shared, basis.evidence, basis.distance_km,
+                                  scorer.resources, pair=basis.pair),
+        evidence=basis.evidence,
     )

@@ -27,7 +27,7 @@ _lock = threading.Lock()
 def stop_words(language: str) -> frozenset[str]:
     try:
         return frozenset(word.lower() for word in spacy.blank(language).Defaults.stop_words)
-    except (ImportError, KeyError):
+    except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
         return frozenset()
 
 
@@ -41,7 +41,7 @@ def _pipeline(language: str) -> Language:
     with _lock:
         try:
             nlp = spacy.blank(language)
-        except ImportError:
+        except ImportError:  # spaCy has no class for this language code (E048): its multi-language tokenizer
             nlp = spacy.blank("xx")
         if language in LEMMA_LANGUAGES:
             nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

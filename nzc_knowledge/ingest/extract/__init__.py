@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nzc_knowledge.errors import ExtractionError
-from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.ingest.extract.html import extract_html
+from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.ingest.extract.pdf import extract_pdf
 from nzc_knowledge.ingest.extract.text import extract_markdown, extract_plain_text
 from nzc_knowledge.models import ExtractedDoc

@@ -7,8 +7,8 @@ from pathlib import Path
 import trafilatura
 from lxml import etree
 
-from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.ingest.extract.text import read_text
 from nzc_knowledge.models import ExtractedDoc

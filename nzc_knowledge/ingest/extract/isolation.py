@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import resource  # POSIX, like the forkserver the workers start from
 import signal
 import sys
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -26,15 +27,11 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessFuture, ProcessPool
 
-from nzc_knowledge.ingest.extract import extract
 from nzc_knowledge.errors import ExtractionError, InvalidParameter
+from nzc_knowledge.ingest.extract import extract
 from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS
 from nzc_knowledge.models import ExtractedDoc
 
-try:  # POSIX only; elsewhere the memory limit is not enforced
-    import resource
-except ImportError:  # pragma: no cover
-    resource = None  # type: ignore[assignment]
 
 MB = 1024 * 1024
 
@@ -70,8 +67,6 @@ class MemoryLimitExceeded(Exception):
 
 def _limit_memory(max_mb: int) -> None:
     """Worker initializer: cap the worker's address space, so an allocation past it fails with MemoryError."""
-    if resource is None:
-        return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = max_mb * MB if hard == resource.RLIM_INFINITY else min(max_mb * MB, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -16,8 +16,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
-from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.errors import ExtractionError
+from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nzc_knowledge.errors import ExtractionError
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.extract.decode import decode_text
-from nzc_knowledge.errors import ExtractionError
 from nzc_knowledge.ingest.extract.limits import DEFAULT_MAX_TEXT_CHARS, text_too_long
 from nzc_knowledge.models import ExtractedDoc
 
