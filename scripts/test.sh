@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: unit, integration (real model, real server) and browser tests.
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -x tests/test_api.py`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -x tests/integration/test_api.py`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,5 +14,5 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-# The default addopts exclude slow and browser tests for quick local runs; this runs everything but `slow`.
-exec .venv/bin/python -m pytest -m "not slow" "$@"
+# Plain `pytest` runs tests/unit only; this runs all of tests/ (unit, integration, browser) but `slow`.
+exec .venv/bin/python -m pytest -o testpaths=tests -m "not slow" "$@"

@@ -76,15 +76,16 @@ def lexicon(language: str) -> frozenset[str]:
     """
     if language not in LEMMA_LANGUAGES:
         return frozenset()
-    from spacy.lookups import load_lookups
+    from spacy.util import load_language_data, registry
 
+    # The table's plain JSON, not `spacy.lookups.Table`: that hashes each of up to 600,000 keys (seconds per
+    # language) while only the lemmas (the values) are used.
     try:
-        table = load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
+        source = registry.lookups.get(language)["lemma_lookup"]
+        table = source if isinstance(source, dict) else load_language_data(source)
     except (ValueError, KeyError, OSError):
         return frozenset()
-    words = {str(word).lower() for word in table.values()}
-    words.update(str(key).lower() for key in table.keys() if isinstance(key, str))
-    return frozenset(words)
+    return frozenset(str(word).lower() for word in table.values())
 
 
 def lexical_terms(text: str, language: str | None, also_stop: frozenset[str] = frozenset()) -> list[str]:

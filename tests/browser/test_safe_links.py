@@ -1,14 +1,12 @@
 """The resource page never renders a non-http(s) `url` as a link (defence in depth behind the ingest check).
 
-Run with `pytest -m browser` (needs /usr/bin/chromium).
+Run with `pytest tests/browser` (needs /usr/bin/chromium).
 """
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-
-pytestmark = pytest.mark.browser
 
 
 def _serve_resource_with_url(page: Page, url: str) -> None:

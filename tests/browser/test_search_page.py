@@ -1,6 +1,6 @@
 """The search page (GET /) in a real browser: search, facets, pages, resource and city views, keyboard.
 
-Run with `pytest -m browser` (needs /usr/bin/chromium). Screenshots land in test-artifacts/browser/.
+Run with `pytest tests/browser` (needs /usr/bin/chromium). Screenshots land in test-artifacts/browser/.
 Every test also checks (in the page fixtures) that the page fetched nothing from outside the server
 and raised no script error.
 """
@@ -10,10 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from playwright.sync_api import Page, expect
-
-pytestmark = pytest.mark.browser
 
 COUNT = "#result-count"
 CARDS = ".result-list > li.card"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-DOM_JS = Path(__file__).resolve().parents[1] / "nzc_knowledge" / "api" / "static" / "dom.js"
+DOM_JS = Path(__file__).resolve().parents[2] / "nzc_knowledge" / "api" / "static" / "dom.js"
 CASES = {
     "https://example.org/report?page=2": "https://example.org/report?page=2",
     "http://example.org": "http://example.org/",

@@ -97,23 +97,3 @@ def test_skip_reasons_become_a_few_stable_labels():
     assert skip_reason_kind("listed in the manifest but not found") == "listed in the manifest but not found"
     assert skip_reason_kind("unsupported file type '.docx'; supported: .pdf") == skip_reason_kind(
         "unsupported file type '.pptx'; supported: .pdf")
-
-
-@pytest.mark.integration
-def test_search_results_and_zero_result_searches_are_measured(client, snapshot):
-    """Through the real app over the test corpus (conftest's session client)."""
-    before = client.get("/metrics").text
-    found = client.get("/search", params={"q": "district heating", "limit": 3}).json()
-    client.get("/search", params={"q": "x", "country": "JP"})  # no resource from Japan
-    after = client.get("/metrics").text
-    hybrid = {"mode": found["mode"]}
-    assert found["total"] > 0
-    assert value(after, "nzc_search_results_count", **hybrid) - value(before, "nzc_search_results_count", **hybrid) >= 1
-    grew = value(after, "nzc_search_results_sum", **hybrid) - value(before, "nzc_search_results_sum", **hybrid)
-    assert grew >= found["total"]
-    zero_before = sum(v for (name, _), v in samples(before).items() if name == "nzc_search_zero_results_total")
-    zero_after = sum(v for (name, _), v in samples(after).items() if name == "nzc_search_zero_results_total")
-    assert zero_after - zero_before == 1
-    assert value(after, "nzc_snapshot_info", snapshot_id=snapshot.id,
-                 package_version=snapshot.manifest["package_version"]) == 1
-    assert value(after, "nzc_snapshot_skipped_files", reason="empty file") >= 1

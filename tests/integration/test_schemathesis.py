@@ -4,7 +4,7 @@ A real uvicorn server serves a throwaway copy of the test index and corpus (uplo
 change them). tests/contract/schemathesis.toml says which rules the schema cannot state and why; the budget is small
 enough for CI (about two minutes on two cores). A larger run, as recorded in the report:
 
-    NZC_CONTRACT_EXAMPLES=100 NZC_CONTRACT_SEED=7 .venv/bin/python -m pytest tests/test_schemathesis.py -m integration
+    NZC_CONTRACT_EXAMPLES=100 NZC_CONTRACT_SEED=7 .venv/bin/python -m pytest tests/integration/test_schemathesis.py
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
-
-CONTRACT = Path(__file__).parent / "contract"
-CORPUS = Path(__file__).parent / "data" / "corpus"
+CONTRACT = Path(__file__).parents[1] / "contract"
+CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 TOKEN = "contract-token"
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 
 def top(search_service, query: str, k: int = 3) -> list[str]:
     return [hit.resource.id for hit in search_service.search(query, limit=k).hits]

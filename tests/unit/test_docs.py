@@ -10,7 +10,7 @@ import click
 from nzc_knowledge.cli import main
 from nzc_knowledge.settings import Settings
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_in_the_readme_settings_table():

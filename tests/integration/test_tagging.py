@@ -10,8 +10,6 @@ from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.tag import Tagger
 from nzc_knowledge.taxonomy import FAMILIES, TYPE_KEYS
 
-pytestmark = pytest.mark.integration
-
 ENGLISH = (
     "The city extended its district heating network and installed large heat pumps. The main obstacle was the "
     "upfront cost: the municipal budget could not cover the investment, so the utility took a loan from the "

@@ -16,14 +16,14 @@ from nzc_knowledge.errors import Conflict, InvalidParameter
 from nzc_knowledge.errors import ExtractionError
 from nzc_knowledge.ingest import sources
 from nzc_knowledge.ingest.extract import extract
-from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
+from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
 from nzc_knowledge.ingest.extract.pdf import hyphenated_compounds, join_hyphenated
 from nzc_knowledge.ingest.manifest import read_manifest
 from nzc_knowledge.ingest.sources import OUTSIDE_LINK, discover
 from nzc_knowledge.ingest.uploads import UPLOAD_FOLDER, store_upload
 
-sys.path.insert(0, str(Path(__file__).parent))
-from hostile_corpus import _whitespace_stream_pdf, _zip_named_pdf  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from hostile_corpus import _zip_named_pdf  # noqa: E402
 
 PROSE = "Heat pumps replaced gas boilers in the social housing of the district."
 
@@ -113,44 +113,7 @@ def test_hyphen_repair_is_linear_in_the_page_count():
     assert large < 20 * small, (small, large)
 
 
-# --- per-file time and memory limits (item 5) -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def whitespace_pdf(tmp_path_factory) -> Path:
-    """Pages sharing one compressed 70 MB content stream of spaces: seconds and ~200 MB a page for pypdf."""
-    path = tmp_path_factory.mktemp("hostile") / "whitespace-stream.pdf"
-    _whitespace_stream_pdf(path, pages=20)
-    return path
-
-
-def test_a_slow_file_times_out_and_the_worker_is_replaced(tmp_path: Path, whitespace_pdf: Path):
-    good = tmp_path / "good.md"
-    good.write_text(f"# Good\n\n{PROSE}\n", encoding="utf-8")
-    with IsolatedExtractor(ExtractionLimits(timeout_s=1, max_mb=2048)) as extractor:
-        started = time.perf_counter()
-        with pytest.raises(ExtractionError, match=r"^extraction timed out after 1 s$"):
-            extractor.extract(whitespace_pdf)
-        assert time.perf_counter() - started < 15
-        assert PROSE in extractor.extract(good).text
-
-
-def test_a_file_needing_too_much_memory_is_skipped(tmp_path: Path, whitespace_pdf: Path):
-    good = tmp_path / "good.md"
-    good.write_text(f"# Good\n\n{PROSE}\n", encoding="utf-8")
-    with IsolatedExtractor(ExtractionLimits(timeout_s=60, max_mb=250)) as extractor:
-        with pytest.raises(ExtractionError, match=r"^extraction exceeded 250 MB$"):
-            extractor.extract(whitespace_pdf)
-        assert PROSE in extractor.extract(good).text
-
-
-def test_the_worker_does_not_load_torch_even_when_the_parent_has():
-    pytest.importorskip("torch")
-    assert "torch" in sys.modules
-    with IsolatedExtractor() as extractor:
-        modules = extractor.worker_modules()
-    assert "pypdf" in modules and "trafilatura" in modules
-    assert not {"torch", "sentence_transformers", "faiss"} & set(modules)
-
+# --- per-file time and memory limits (item 5; the worker: tests/integration/test_extract_isolation.py) ---------
 
 def test_limits_come_from_the_settings():
     from nzc_knowledge.settings import Settings

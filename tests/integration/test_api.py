@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 
 def ids(response) -> list[str]:
     return [row["id"] for row in response.json()["results"]]

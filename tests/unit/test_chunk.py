@@ -10,7 +10,7 @@ import pytest
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract import extract
 
-DOCS = Path(__file__).parent / "data" / "corpus" / "docs"
+DOCS = Path(__file__).parents[1] / "data" / "corpus" / "docs"
 
 
 def word_count(texts):

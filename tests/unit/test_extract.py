@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from nzc_knowledge.errors import ExtractionError
 from nzc_knowledge.ingest.extract import extract
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 DOCS = DATA / "corpus" / "docs"
 
 

@@ -18,7 +18,7 @@ from nzc_knowledge.eval.formats import (
     write_run,
 )
 
-FIXTURE = Path(__file__).parent / "data" / "eval_fixture"
+FIXTURE = Path(__file__).parents[1] / "data" / "eval_fixture"
 
 
 def write(path: Path, text: str) -> Path:
@@ -138,7 +138,7 @@ def test_queries_carry_their_language_and_reject_what_is_not_a_language_code(tmp
 
 
 def test_crosslingual_set_has_six_queries_in_each_of_six_languages():
-    root = Path(__file__).parents[1] / "eval" / "crosslingual"
+    root = Path(__file__).parents[2] / "eval" / "crosslingual"
     queries, qrels = read_queries(root / "queries.jsonl"), read_qrels(root / "qrels.tsv")
     languages = [query.language for query in queries.values()]
     assert sorted(set(languages)) == ["de", "es", "fr", "it", "nl", "pl"]
@@ -148,7 +148,7 @@ def test_crosslingual_set_has_six_queries_in_each_of_six_languages():
 
 def test_product_query_set_is_well_formed_and_fully_judged():
     """eval/queries.jsonl and eval/qrels.tsv: at least 60 queries, all seven kinds, every query judged, languages named."""
-    root = Path(__file__).parents[1] / "eval"
+    root = Path(__file__).parents[2] / "eval"
     queries, qrels = read_queries(root / "queries.jsonl"), read_qrels(root / "qrels.tsv")
     assert len(queries) >= 60
     assert {query.kind for query in queries.values()} == {"keyword", "question", "filtered", "typo", "cross_lingual", "acronym",

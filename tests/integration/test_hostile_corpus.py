@@ -14,10 +14,8 @@ from nzc_knowledge.ingest.build import build_snapshot
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
 from nzc_knowledge.ingest.pipeline import IngestSettings
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from hostile_corpus import EXPECTED, MANIFEST_ERROR, SECRET_WORD, write_hostile_corpus  # noqa: E402
-
-pytestmark = pytest.mark.integration
 
 
 def _outcomes(report) -> dict[str, tuple[str, str | None]]:

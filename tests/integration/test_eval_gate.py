@@ -14,11 +14,9 @@ from click.testing import CliRunner
 
 from nzc_knowledge.cli import main
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 FIXTURE = ROOT / "tests" / "data" / "eval_fixture"
 GATE = json.loads((ROOT / "eval" / "gate.json").read_text(encoding="utf-8"))
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

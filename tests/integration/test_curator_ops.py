@@ -21,8 +21,7 @@ from nzc_knowledge.ingest.build import build_snapshot
 from nzc_knowledge.ingest.chunk import ChunkerSettings
 from nzc_knowledge.ingest.pipeline import IngestSettings
 
-pytestmark = pytest.mark.integration
-CORPUS = Path(__file__).parent / "data" / "corpus"
+CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 TOKEN = "curator-token"
 
 

@@ -9,8 +9,6 @@ import pytest
 
 from nzc_knowledge.index.snapshot import MANIFEST
 
-pytestmark = pytest.mark.integration
-
 
 def test_report_accounts_for_every_file(built_index):
     _, report = built_index

@@ -9,7 +9,7 @@ from nzc_knowledge.ingest.manifest import read_manifest
 from nzc_knowledge.ingest.sources import discover
 from nzc_knowledge.models import SkippedFile
 
-CORPUS = Path(__file__).parent / "data" / "corpus"
+CORPUS = Path(__file__).parents[1] / "data" / "corpus"
 
 
 def write_manifest(folder: Path, lines: list[str]) -> Path:

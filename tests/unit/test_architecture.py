@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "nzc_knowledge"
+PACKAGE = Path(__file__).resolve().parents[2] / "nzc_knowledge"
 
 # The layer of each part of the package; a part is a subpackage or a top-level module.
 FOUNDATION, INDEX, INGEST, SERVICES, OVER_SERVICES, COMPOSITION = range(6)
