@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/export_openapi.py
 
-tests/test_openapi_snapshot.py fails when the committed file differs from what the code describes.
+tests/unit/test_openapi_snapshot.py fails when the committed file differs from what the code describes.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     python tests/hostile_corpus.py /tmp/hostile          # the full corpus (about 1 MB on disk but 50 MB text)
     python tests/hostile_corpus.py /tmp/hostile --small  # the same kinds, small enough for a fast test (40 pages, 5 MB)
 
-`EXPECTED` says what ingest must do with each file; `tests/test_hostile_corpus.py` checks it.
+`EXPECTED` says what ingest must do with each file; `tests/integration/test_hostile_corpus.py` checks it.
 """
 
 from __future__ import annotations
