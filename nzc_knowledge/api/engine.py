@@ -35,6 +35,9 @@ PeerFactory = Callable[[Snapshot], PeerService]
 logger = logging.getLogger(__name__)
 # A rollback waits this long for the requests of a replaced version before answering 409 (it must load its snapshot).
 ROLLBACK_DRAIN_WAIT_S = 10.0
+# After a reindex, requests still on the version before the last swap get this long to finish (else the next request
+# loads the new one); at start-up nothing is retiring and nothing waits.
+LOAD_DRAIN_WAIT_S = 30.0
 NO_SNAPSHOT_MESSAGE = ("no index snapshot is being served; build one with `nzc ingest SOURCE_DIR` or start a reindex "
                        "with POST /admin/reindex")
 
@@ -99,7 +102,7 @@ class EngineHolder:
         """The last failed load, while CURRENT still names what failed; None when CURRENT is serving."""
         return self._failure
 
-    def load(self, drain_wait_s: float = 0.0) -> Engine | None:
+    def load(self, drain_wait_s: float = LOAD_DRAIN_WAIT_S) -> Engine | None:
         """Load the current snapshot now (start-up, after a reindex); on failure keep the old one and remember why.
 
         `drain_wait_s`: how long to wait for the requests of a retiring version first (else the next request loads).

@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 FINISHED = ("succeeded", "failed", "cancelled")
 KEEP_FINISHED_JOBS = 100
-RELOAD_DRAIN_WAIT_S = 30.0
 
 
 class JobCancelled(Exception):
@@ -134,8 +133,7 @@ class JobRunner:
                 self.source_dir, self.holder.store.index_dir, progress=progress, cancelled=job.cancel_requested,
                 started=started, keep_snapshots=self.keep_snapshots, multilingual=self.multilingual_encoder,
             )
-            # Requests still on the version before the last swap get a moment to finish; else the next request loads.
-            self.holder.load(drain_wait_s=RELOAD_DRAIN_WAIT_S)
+            self.holder.load()
             self._finish(job, "succeeded", report if isinstance(report, dict) else report.to_dict())
         except JobCancelled:
             logger.info("reindex job %s cancelled at %s", job.job_id, job.progress)
