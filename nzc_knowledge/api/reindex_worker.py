@@ -3,7 +3,7 @@
 The server (`ReindexWorker`, a build function for `JobRunner`) starts
 `python -m nzc_knowledge.api.reindex_worker` and talks to it with JSON lines:
 
-- server -> worker, on stdin: one request `{"settings": {...}, "threads": n, "nice": n}`; stdin then stays open,
+- server -> worker, on stdin: one request `{"settings": {...}, "threads": n}`; stdin then stays open,
   and its end (the server exited or was killed) makes the worker exit too, so no build outlives its server.
 - worker -> server, on its stdout: `{"event": "progress", "stage", "done", "total"}` per checkpoint, then
   `{"event": "succeeded", "report": {...}, "peak_rss_mb"}` or `{"event": "failed", "error"}`. Anything a
@@ -67,12 +67,13 @@ class ReindexWorker:
         fields = self.settings.model_dump(mode="json", exclude=NOT_SENT)
         fields.update(source_dir=str(Path(source_dir).resolve()), index_dir=str(Path(index_dir).resolve()),
                       keep_snapshots=keep_snapshots, multilingual_encoder=multilingual or "none")
-        request = {"settings": fields, "threads": self.settings.reindex_threads, "nice": self.settings.reindex_nice}
+        request = {"settings": fields, "threads": self.settings.reindex_threads}
         process = subprocess.Popen(
             [sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=_worker_environment(self.settings.reindex_threads), start_new_session=True,  # its own group: one kill
             text=True, encoding="utf-8",
         )
+        _lower_priority(process.pid, self.settings.reindex_nice)
         logger.info("reindex worker started (pid %s, nice +%s, %s thread(s))", process.pid,
                     self.settings.reindex_nice, self.settings.reindex_threads)
         if started is not None:
@@ -138,6 +139,14 @@ def _worker_environment(threads: int) -> dict[str, str]:
     package_root = str(Path(nzc_knowledge.__file__).resolve().parent.parent)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     return environment
+
+
+def _lower_priority(pid: int, increment: int) -> None:
+    """Renice the worker at once, from here, so not even its model loading runs at the server's priority."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + increment))
+    except ProcessLookupError:
+        pass  # it already died; the job reports why
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -215,7 +224,6 @@ def main() -> int:
         with lock:
             channel.write(json.dumps(message, default=str) + "\n")
 
-    os.nice(int(request["nice"]))
     settings = Settings(**request["settings"])
     from nzc_knowledge.api.logs import configure_logging
 
