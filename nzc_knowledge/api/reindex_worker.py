@@ -78,18 +78,25 @@ class ReindexWorker:
                     self.settings.reindex_nice, self.settings.reindex_threads)
         if started is not None:
             started(process.pid)
-        process.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
-        process.stdin.flush()  # type: ignore[union-attr]
         try:
+            try:
+                process.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+                process.stdin.flush()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass  # it died at start: told below by its exit status
             outcome = self._follow(process, progress, cancelled)
         except BaseException:
             _stop(process)
             _remove_leftovers(Path(index_dir))
             raise
         finally:
-            process.stdin.close()  # type: ignore[union-attr]
+            try:
+                process.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
         process.wait()
         if outcome is None:
+            _stop(process)  # the worker is gone; this ends the extraction processes it left in its group
             _remove_leftovers(Path(index_dir))
             raise BuildFailed(_death(process.pid, process.returncode))
         if outcome["event"] == "failed":
