@@ -129,6 +129,8 @@ class ReindexWorker:
             try:
                 message = json.loads(line)
             except json.JSONDecodeError:
+                message = None
+            if not isinstance(message, dict):
                 logger.warning("reindex worker %s sent an unreadable line: %.200s", process.pid, line)
                 continue
             if message.get("event") == "progress":
