@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         DEFAULT_MULTILINGUAL_ENCODER,
         description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",
     )
+    reindex_nice: int = Field(
+        10, ge=0, le=19,
+        description="Niceness added to the process that builds a `POST /admin/reindex` snapshot, so searches come first.",
+    )
+    reindex_threads: int = Field(
+        1, ge=1, le=64,
+        description="Threads (torch, OpenMP, BLAS, encoders) of that reindex process; the rest of the cores stay for searches.",
+    )
 
     @field_validator("keep_snapshots")
     @classmethod

@@ -30,14 +30,11 @@ from nzc_knowledge.api.middleware import (
     upload_aware_limit,
 )
 from nzc_knowledge.api.openapi import install_openapi
+from nzc_knowledge.api.reindex_worker import ReindexWorker
 from nzc_knowledge.api.routes import admin, cities, meta, observability, search
 from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.errors import NZCError
-from nzc_knowledge.ingest.build import build_snapshot
-from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
-from nzc_knowledge.ingest.pipeline import IngestSettings
 from nzc_knowledge.recommend.peers import PeerService
-from nzc_knowledge.recommend.profiles import snapshot_extensions
 from nzc_knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -62,13 +59,10 @@ def create_app(settings: Settings | None = None, encoders: Encoders | None = Non
         attach_audit_log(settings.index_dir)
         holder = EngineHolder(settings.index_dir, encoders or Encoders(), peer_factory=PeerService.from_snapshot)
         app.state.holder = holder
-        extensions = snapshot_extensions(settings.source_dir)
-        # The API's reindex obeys the same NZC_EXTRACT_* limits as `nzc ingest`.
-        ingest_settings = IngestSettings(limits=ExtractionLimits.from_settings(settings))
+        # Builds run in a worker process at lower priority with their own encoders (and the same NZC_EXTRACT_*
+        # limits as `nzc ingest`): searches keep their cores and memory while a reindex runs.
         app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots,
-                                   settings.multilingual_encoder_name,
-                                   build=lambda *args, **kwargs: build_snapshot(*args, extensions=extensions,
-                                                                             settings=ingest_settings, **kwargs))
+                                   settings.multilingual_encoder_name, build=ReindexWorker(settings))
         holder.load()
         yield
         app.state.jobs.shutdown()

@@ -27,9 +27,11 @@ def get_holder(request: Request) -> EngineHolder:
     return request.app.state.holder
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine for this request, taken once so the whole request sees one snapshot."""
-    return get_holder(request).current()
+def get_engine(request: Request) -> Iterator[Engine]:
+    """The engine for this request, leased once so the whole request sees one snapshot, which stays in memory until
+    the request is done even when a reindex publishes a new one meanwhile."""
+    with get_holder(request).lease() as engine:
+        yield engine
 
 
 def get_search_service(engine: Annotated[Engine, Depends(get_engine)]) -> SearchService:

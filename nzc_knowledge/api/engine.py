@@ -3,6 +3,12 @@
 Why a holder: a request takes the engine reference once and uses it to the end, so a search that started
 on the old snapshot finishes on it while new requests already see the new one; nothing is restarted.
 
+Why leases: a request holds a lease on its engine (`EngineHolder.lease()`). A replaced engine with leases
+left is "retiring": the holder keeps it until its last request is done, then drops it so its memory goes.
+A new snapshot is loaded only when no engine is retiring, so at most two versions are in memory at once
+(serving + loading, or serving + retiring) however often CURRENT flips; a load that has to wait is retried
+by the next request, which meanwhile is served by the current engine.
+
 A snapshot that fails to load is remembered with its reason (shown by /health as "degraded") and not
 retried until CURRENT changes again, so a broken pointer costs one failed load, not one per request;
 the last good snapshot keeps serving meanwhile.
@@ -12,12 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, Encoders
-from nzc_knowledge.errors import BrokenSnapshot, NoSnapshot, NZCError, UnreadablePointer
+from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NZCError, UnreadablePointer
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
@@ -26,6 +33,13 @@ from nzc_knowledge.search.service import SearchService, open_search_service
 PeerFactory = Callable[[Snapshot], PeerService]
 
 logger = logging.getLogger(__name__)
+# A rollback waits this long for the requests of a replaced version before answering 409 (it must load its snapshot).
+ROLLBACK_DRAIN_WAIT_S = 10.0
+# After a reindex, requests still on the version before the last swap get this long to finish (else the next request
+# loads the new one); at start-up nothing is retiring and nothing waits.
+LOAD_DRAIN_WAIT_S = 30.0
+NO_SNAPSHOT_MESSAGE = ("no index snapshot is being served; build one with `nzc ingest SOURCE_DIR` or start a reindex "
+                       "with POST /admin/reindex")
 
 
 @dataclass
@@ -41,6 +55,7 @@ class Engine:
     peer_factory: PeerFactory = PeerService.from_snapshot
     _peers: PeerService | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    leases: int = field(default=0, compare=False)  # requests using this engine now (changed under the holder's lock)
 
     @property
     def peers(self) -> PeerService:
@@ -70,6 +85,8 @@ class EngineHolder:
         self._failure: LoadFailure | None = None
         self._pointer_stamp: tuple[float, int] | None = None
         self._reload_lock = threading.Lock()
+        self._retiring: list[Engine] = []  # replaced engines that in-flight requests still use
+        self._leases = threading.Condition()  # guards `_engine` swaps, lease counts and `_retiring`
 
     @property
     def encoder(self) -> Encoder:
@@ -85,23 +102,66 @@ class EngineHolder:
         """The last failed load, while CURRENT still names what failed; None when CURRENT is serving."""
         return self._failure
 
-    def load(self) -> Engine | None:
-        """Load the current snapshot now (start-up, after a reindex); on failure keep the old one and remember why."""
+    def load(self, drain_wait_s: float = LOAD_DRAIN_WAIT_S) -> Engine | None:
+        """Load the current snapshot now (start-up, after a reindex); on failure keep the old one and remember why.
+
+        `drain_wait_s`: how long to wait for the requests of a retiring version first (else the next request loads).
+        """
         with self._reload_lock:
-            return self._load_locked()
+            return self._load_locked(drain_wait_s)
 
     def current(self) -> Engine:
-        """The engine to use for one request; reloads first if CURRENT was switched by another process."""
+        """The engine to use now; reloads first if CURRENT was switched (by a reindex worker, another process).
+
+        For a whole request use `lease()`, which also keeps a replaced engine until the request is done.
+        """
+        self._refresh()
+        engine = self._engine
+        if engine is None:
+            raise NoSnapshot(NO_SNAPSHOT_MESSAGE)
+        return engine
+
+    @contextmanager
+    def lease(self) -> Iterator[Engine]:
+        """The engine for one request, kept (and counted) until the request is done, even if a new one is published."""
+        self._refresh()
+        with self._leases:  # never reload while holding this lock: a reload takes it to publish
+            engine = self._engine
+            if engine is None:
+                raise NoSnapshot(NO_SNAPSHOT_MESSAGE)
+            engine.leases += 1
+        try:
+            yield engine
+        finally:
+            with self._leases:
+                engine.leases -= 1
+                if engine.leases == 0 and any(old is engine for old in self._retiring):
+                    self._retiring = [old for old in self._retiring if old is not engine]
+                    logger.info("released snapshot %s: its last request is done", engine.snapshot.id)
+                    self._leases.notify_all()
+
+    def versions_in_memory(self) -> list[str]:
+        """Ids of the engines held now: the serving one first, then those retiring (at most one)."""
+        with self._leases:
+            return [engine.snapshot.id for engine in ([self._engine] if self._engine else []) + self._retiring]
+
+    def _refresh(self) -> None:
         if self._stamp() != self._pointer_stamp:
             with self._reload_lock:
                 if self._stamp() != self._pointer_stamp:  # another request may have reloaded meanwhile
                     self._load_locked()
-        if self._engine is None:
-            raise NoSnapshot(
-                "no index snapshot is being served; build one with `nzc ingest SOURCE_DIR` or start a reindex "
-                "with POST /admin/reindex"
-            )
-        return self._engine
+
+    def _retired_released(self, wait_s: float) -> bool:
+        """Whether no replaced engine is left in memory, waiting up to `wait_s` for its requests to finish."""
+        with self._leases:
+            return self._leases.wait_for(lambda: not self._retiring, timeout=wait_s)
+
+    def _publish(self, engine: Engine) -> None:
+        """Serve `engine` from now on; the one it replaces is kept only while requests still use it."""
+        with self._leases:
+            previous, self._engine = self._engine, engine
+            if previous is not None and previous is not engine and previous.leases > 0:
+                self._retiring.append(previous)
 
     def rollback(self, snapshot_id: str | None) -> str:
         """Switch to an older snapshot only once it has loaded here; a snapshot that does not load stays unserved."""
@@ -118,29 +178,35 @@ class EngineHolder:
                 raise BrokenSnapshot(f"snapshot {chosen} cannot be served: {self._reason(error)}; choose another one") from None
 
         with self._reload_lock:
+            if not self._retired_released(ROLLBACK_DRAIN_WAIT_S):
+                raise Conflict("the snapshot served before the last switch is still answering requests; try the "
+                               "rollback again in a few seconds")
             chosen = self.store.rollback(snapshot_id, before_switch=load_first)
-            self._engine = prepared["engine"]
+            self._publish(prepared["engine"])
             self._failure = None
             self._pointer_stamp = self._stamp()
         logger.info("serving snapshot %s after a rollback", chosen)
         return chosen
 
-    def _load_locked(self) -> Engine | None:
+    def _load_locked(self, drain_wait_s: float = 0.0) -> Engine | None:
         stamp = self._stamp()
-        self._pointer_stamp = stamp  # whatever happens below, retry only when CURRENT changes again
         try:
             snapshot_id = self.store.read_pointer()
         except UnreadablePointer as error:
+            self._pointer_stamp = stamp
             self._remember(LoadFailure(None, error.message))
             return self._engine
-        if snapshot_id is None:
+        if snapshot_id is None or (self._engine is not None and self._engine.snapshot.id == snapshot_id):
+            self._pointer_stamp = stamp
             self._failure = None
             return self._engine
-        if self._engine is not None and self._engine.snapshot.id == snapshot_id:
-            self._failure = None
+        if not self._retired_released(drain_wait_s):
+            # A third version in memory is what the leases prevent: keep serving, the next request tries again.
+            logger.debug("snapshot %s waits to load: requests still use an older version", snapshot_id)
             return self._engine
+        self._pointer_stamp = stamp  # whatever happens below, retry only when CURRENT changes again
         try:
-            self._engine = self._open(snapshot_id)
+            self._publish(self._open(snapshot_id))
         except Exception as error:  # a damaged snapshot must not take the service down: keep the previous one
             logger.error("could not load snapshot %s; still serving %s", snapshot_id,
                          self._engine.snapshot.id if self._engine else "nothing",

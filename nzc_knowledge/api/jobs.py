@@ -1,9 +1,13 @@
 """Background reindex jobs for the admin API: one at a time, progress recorded, the engine reloaded on success.
 
+The build itself is a function the composition root passes in: `create_app` passes a `ReindexWorker`, which runs
+it in a child process (see `nzc_knowledge.api.reindex_worker`); tests may pass an in-process fake.
+
 - A reindex requested while another one is still queued joins it (same job id): the queued job will read
   the content folder when it starts, so a second one would only repeat its work.
-- A job can be cancelled: a queued one never starts; a running one stops at its next progress checkpoint,
-  before its snapshot is written, so the previous snapshot keeps serving and the build folder is removed.
+- A job can be cancelled: a queued one never starts; a running one is stopped (a worker process is killed at
+  once, an in-process build at its next progress checkpoint) before its snapshot is published, so the previous
+  snapshot keeps serving and the build folder is removed.
 - Only the newest `keep_finished` finished jobs are kept in memory.
 """
 
@@ -33,6 +37,10 @@ class JobCancelled(Exception):
     """Raised inside a running build's progress callback to stop it."""
 
 
+class BuildFailed(Exception):
+    """A build that failed elsewhere (in a worker process); `str()` is the job's error text as it stands."""
+
+
 @dataclass
 class Job:
     job_id: str
@@ -42,9 +50,11 @@ class Job:
     created: float = field(default_factory=time.time)
     finished: float | None = None
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    worker_pid: int | None = None  # the process building this job's snapshot (also in `progress`)
 
 
-# build(source_dir, index_dir, encoder=..., progress=..., keep_snapshots=..., multilingual=...) -> IngestReport
+# build(source_dir, index_dir, progress=..., cancelled=Event, started=pid callback, keep_snapshots=...,
+#       multilingual=encoder name or None) -> report (a dict, or an object with `to_dict()`)
 BuildFunction = Callable[..., Any]
 
 
@@ -105,8 +115,14 @@ class JobRunner:
                 return
             job.status = "running"
 
+        def started(pid: int) -> None:
+            job.worker_pid = pid
+            job.progress = {"worker_pid": pid}
+
         def progress(stage: str, done: int, total: int) -> None:
             job.progress = {"stage": stage, "done": done, "total": total}
+            if job.worker_pid is not None:
+                job.progress["worker_pid"] = job.worker_pid
             # The pipeline's last checkpoint ("index" complete) comes after the snapshot is published; a cancel
             # that arrives that late must not turn a published snapshot into a "cancelled" job.
             if job.cancel_requested.is_set() and not (stage == "index" and done >= total):
@@ -114,16 +130,18 @@ class JobRunner:
 
         try:
             report = self._build(
-                self.source_dir, self.holder.store.index_dir, encoder=self.holder.encoder, progress=progress,
-                keep_snapshots=self.keep_snapshots,
-                multilingual=self.holder.encoders.get(self.multilingual_encoder) if self.multilingual_encoder else None,
+                self.source_dir, self.holder.store.index_dir, progress=progress, cancelled=job.cancel_requested,
+                started=started, keep_snapshots=self.keep_snapshots, multilingual=self.multilingual_encoder,
             )
             self.holder.load()
-            self._finish(job, "succeeded", report.to_dict())
+            self._finish(job, "succeeded", report if isinstance(report, dict) else report.to_dict())
         except JobCancelled:
             logger.info("reindex job %s cancelled at %s", job.job_id, job.progress)
             self._finish(job, "cancelled", {"cancelled": "while running; the previous snapshot keeps serving",
                                             "stopped_at": dict(job.progress)})
+        except BuildFailed as error:
+            logger.error("reindex job %s failed: %s", job.job_id, error)
+            self._finish(job, "failed", {"error": str(error)})
         except Exception as error:  # the job reports any failure; the previous snapshot keeps serving
             logger.exception("reindex job %s failed", job.job_id)
             self._finish(job, "failed", {"error": f"{type(error).__name__}: {error}"})
@@ -140,4 +158,9 @@ class JobRunner:
             del self.jobs[job.job_id]
 
     def shutdown(self) -> None:
+        """Stop queued and running jobs (a worker process is killed); the previous snapshot keeps serving."""
+        with self._lock:
+            for job in self.jobs.values():
+                if job.status not in FINISHED:
+                    job.cancel_requested.set()
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -5,8 +5,9 @@ Measurements on a temporary copy of a content folder:
 2. a reindex through `POST /admin/reindex` on a live server while worker threads search without pause,
    counting the requests that did not answer 200 (the target is none) and their latency around the swap;
 3. with `--clients N`: N concurrent clients against `nzc serve` in a child process on a copy of an existing
-   index, before, during and after a reindex and its swap: failed requests (target: none) and p50/p99
-   during the build and outside it.
+   index, before, during and after a reindex and its swap: failed requests (target: none), p50/p99
+   during the build and outside it, and the resident memory of the server and of the processes it started
+   (the reindex worker, extraction) before, during and after the build.
 """
 
 from __future__ import annotations
@@ -158,8 +159,8 @@ def _copy_current_snapshot(index_dir: Path, target: Path) -> str:
 
 
 @contextmanager
-def _server_process(index: Path, source: Path, token: str, log_path: Path, start_timeout: float) -> Iterator[str]:
-    """`nzc serve` on 127.0.0.1:<free port> in a child process; yields its base URL, stops it afterwards."""
+def _server_process(index: Path, source: Path, token: str, log_path: Path, start_timeout: float) -> Iterator[tuple[str, int]]:
+    """`nzc serve` on 127.0.0.1:<free port> in a child process; yields its base URL and pid, stops it afterwards."""
     port = free_port()
     environment = dict(os.environ, NZC_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     command = [sys.executable, "-m", "nzc_knowledge.cli", "serve", "--host", LOOPBACK, "--port", str(port),
@@ -180,7 +181,7 @@ def _server_process(index: Path, source: Path, token: str, log_path: Path, start
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s")
                 time.sleep(0.5)
-            yield base_url
+            yield base_url, process.pid
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -206,6 +207,58 @@ def _client_loop(base_url: str, number: int, stop: threading.Event, deadline: fl
             samples.append(_Sample(started, time.monotonic() - started, status))
             if status != 200 and status != 0:
                 failures.append(f"HTTP {status}")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of one process in MB (0 once it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    try:
+        children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return found
+    for child in children:
+        found += [child, *_descendants(child)]
+    return found
+
+
+@dataclass
+class _MemorySample:
+    at: float
+    server_mb: float
+    children_mb: float  # the reindex worker and extraction processes the server started
+
+
+def _sample_memory(pid: int, stop: threading.Event, samples: list[_MemorySample], every_s: float = 0.25) -> None:
+    while not stop.is_set():
+        samples.append(_MemorySample(time.monotonic(), _rss_mb(pid), sum(_rss_mb(child) for child in _descendants(pid))))
+        stop.wait(every_s)
+
+
+def _memory(samples: list[_MemorySample], posted: float, finished: float) -> dict[str, Any]:
+    """Server and children RSS: last before the build, peak during it, last sample (after the swap)."""
+    before = [sample for sample in samples if sample.at < posted]
+    during = [sample for sample in samples if posted <= sample.at <= finished]
+    after = [sample for sample in samples if sample.at > finished]
+    return {
+        "server_rss_mb_before_build": round(before[-1].server_mb, 1) if before else None,
+        "server_rss_mb_peak_during_build": round(max(s.server_mb for s in during), 1) if during else None,
+        "server_rss_mb_after_swap": round(after[-1].server_mb, 1) if after else None,
+        "server_rss_mb_peak_after_swap": round(max(s.server_mb for s in after), 1) if after else None,
+        "children_rss_mb_peak_during_build": round(max(s.children_mb for s in during), 1) if during else None,
+        "server_plus_children_rss_mb_peak": round(max(s.server_mb + s.children_mb for s in samples), 1) if samples else None,
+    }
 
 
 def _latency(samples: list[_Sample]) -> dict[str, Any]:
@@ -239,8 +292,11 @@ def clients_under_reindex(source_dir: Path, index_dir: Path, clients: int = 50, 
         failures: list[str] = []
         stop = threading.Event()
         started_server = time.monotonic()
-        with _server_process(index, source, token, Path(folder) / "server.log", start_timeout_s) as base_url:
+        memory: list[_MemorySample] = []
+        with _server_process(index, source, token, Path(folder) / "server.log", start_timeout_s) as (base_url, pid):
             startup_s = time.monotonic() - started_server
+            sampler = threading.Thread(target=_sample_memory, args=(pid, stop, memory), name="bench-memory")
+            sampler.start()
             admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=REQUEST_TIMEOUT_S)
             deadline = time.monotonic() + time_limit_s
             threads = [threading.Thread(target=_client_loop, args=(base_url, n, stop, deadline, max_requests, samples, failures),
@@ -261,6 +317,7 @@ def clients_under_reindex(source_dir: Path, index_dir: Path, clients: int = 50, 
             stop.set()
             for thread in threads:
                 thread.join(timeout=REQUEST_TIMEOUT_S + 5)
+            sampler.join()
             after = admin.get("/health").json().get("snapshot_id")
             admin.close()
     report = job.get("report") or {}
@@ -284,6 +341,9 @@ def clients_under_reindex(source_dir: Path, index_dir: Path, clients: int = 50, 
         "failure_examples": failures[:3],
         "during_build": _latency(during),
         "outside_build": _latency(outside),
+        "before_build": _latency([sample for sample in samples if sample.started < posted]),
+        "memory": _memory(memory, posted, finished),
+        "worker": report.get("worker"),  # pid, peak RSS, nice, threads of the reindex worker (when there is one)
         "limits": {"baseline_s": baseline_s, "after_s": after_s, "time_limit_s": time_limit_s,
                    "max_requests_per_client": max_requests, "request_timeout_s": REQUEST_TIMEOUT_S},
     }

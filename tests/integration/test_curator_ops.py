@@ -116,7 +116,7 @@ def live(source, tmp_path, encoder, encoders):
         yield base_url, source, index_dir
 
 
-def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
+def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 300) -> dict:  # a worker process loads its encoders at nice +10
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/admin/jobs/{job_id}").json()

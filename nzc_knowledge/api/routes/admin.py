@@ -56,8 +56,8 @@ def job_status(request: Request, job_id: Annotated[str, Path(max_length=64)], wh
     "/jobs/{job_id}",
     response_model=JobStatus,
     summary="Cancel a reindex job",
-    description="A queued job never starts; a running one stops at its next progress checkpoint (its status "
-                "turns `cancelled` then) and the previous snapshot keeps serving. A job that already succeeded "
+    description="A queued job never starts; a running one's worker process is killed (its status turns "
+                "`cancelled` within a second) and the previous snapshot keeps serving. A job that already succeeded "
                 "answers 409: roll back instead.",
     responses=errors(*ADMIN_ERRORS, 409, 422, e404="No such job (jobs are kept in memory until a restart)"),
 )
