@@ -52,14 +52,14 @@ def first_snapshot(tmp_path_factory, encoder) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def served(tmp_path, first_snapshot, encoder):
+def served(tmp_path, first_snapshot, encoders):
     """A client of an app serving a copy of the first snapshot, whose source folder has one new document."""
     source, index = tmp_path / "source", tmp_path / "index"
     shutil.copytree(first_snapshot[0], source)
     shutil.copytree(first_snapshot[1], index)
     add_document(source)
     settings = Settings(index_dir=index, source_dir=source, admin_token=TOKEN, multilingual_encoder="none")
-    with TestClient(create_app(settings, encoder=encoder)) as client:
+    with TestClient(create_app(settings, encoders=encoders)) as client:
         yield client, index
 
 
