@@ -90,3 +90,25 @@ def test_polish_public_opposition_gets_the_acceptance_barrier(tag_text):
     keys = tag_text(ACCEPTANCE_PL, "pl")
     assert "acceptance" in keys["barriers"]
     assert "procurement" not in keys["barriers"]
+
+
+def test_tagger_fingerprint_follows_the_weights(tmp_path):
+    from nzc_knowledge.ingest.tag import WEIGHTS_FILE, tagger_fingerprint
+
+    copy = tmp_path / "weights.json"
+    copy.write_bytes(WEIGHTS_FILE.read_bytes())
+    assert tagger_fingerprint(copy) == tagger_fingerprint(WEIGHTS_FILE)
+    copy.write_bytes(WEIGHTS_FILE.read_bytes().replace(b'"top_k"', b'"top_k" ', 1))
+    assert tagger_fingerprint(copy) != tagger_fingerprint(WEIGHTS_FILE)
+
+
+def test_tagger_fingerprint_follows_the_label_knowledge(monkeypatch):
+    from nzc_knowledge.ingest import label_knowledge, tag
+
+    before = tag.tagger_fingerprint()
+    monkeypatch.setitem(label_knowledge.BARRIER_STATEMENTS, "finance", ("the bank refused the loan",))
+    tag._knowledge_fingerprint.cache_clear()
+    try:
+        assert tag.tagger_fingerprint() != before
+    finally:
+        tag._knowledge_fingerprint.cache_clear()
