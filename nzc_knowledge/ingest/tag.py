@@ -19,6 +19,9 @@ means "right about 8 times in 10" on labelled passages. A passage gets a label w
 `threshold` (at most `max_per_family`); a resource gets a label when its passages do (see `roll_up`). Cross-cutting
 text gets no domain, and a resource without climate content (no domain, and no passage close to cross-cutting
 climate text) gets no tags at all.
+
+`tagger_fingerprint()` hashes the weights and the label knowledge; the ingest pipeline records it, so a change of
+either (a new cue phrase, refitted weights) rebuilds the snapshots.
 """
 
 from __future__ import annotations
