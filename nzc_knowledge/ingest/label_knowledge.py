@@ -4,8 +4,9 @@ Sources, per family:
 - domains: the IPCC 2006 emission categories (`climate_categories.IPCC2006`, the categorisation national GHG
   inventories and the CRF tables use) mapped to our domain keys, the thesaurus' technical terms per concept
   (`nzc_knowledge.thesaurus`, every language), and the taxonomy's label, description and synonyms;
-- barriers and levers: the taxonomy's label, description and synonyms, plus the thesaurus concepts that are
-  levers rather than domains (climate finance, climate planning, citizen participation).
+- barriers and levers: the taxonomy's label, description and synonyms (cue phrases in each language), plus the
+  thesaurus concepts that are levers rather than domains (climate finance, climate planning, citizen participation),
+  and for barriers short statements of the obstacle as reports state it (`BARRIER_STATEMENTS`).
 
 Text that is about climate action in general (a climate strategy, a city contract, an emissions inventory across
 sectors) has knowledge of its own: `CROSS_CUTTING_PHRASES`, the thesaurus concepts without a domain plus a few
@@ -48,6 +49,37 @@ CROSS_CUTTING_PHRASES: tuple[str, ...] = (
     "reporting progress towards climate targets", "contact details of the climate office",
 )
 
+
+# How a barrier is stated when a text reports it: the obstacle as it happened, not the topic's name. Written from the
+# barrier categories of city climate reporting (Covenant of Mayors SECAP and NetZeroCities Climate City Contract
+# templates: financial, legal/regulatory, capacity, governance, data, social, technical, procurement). The label
+# names alone ("permit", "tender") sit close to any text on the topic; these sit close to a text about the obstacle.
+# English only: the multilingual encoder places them near the same statement in any language.
+BARRIER_STATEMENTS: dict[str, tuple[str, ...]] = {
+    "finance": ("the project could not be financed", "the costs were too high for the municipal budget",
+                "subsidies covered only part of the investment", "owners could not pay their share of the costs",
+                "the business case did not add up because of long payback times"),
+    "regulation": ("a court annulled the decision", "national law does not allow the city to do this",
+                   "obtaining the permits took years", "the rules changed several times and stopped the works",
+                   "legal challenges delayed the scheme"),
+    "capacity": ("the city lacked staff with the necessary skills", "too few qualified installers and craftsmen are available",
+                 "the small team was overstretched", "expertise had to be bought in from consultants",
+                 "volunteers and officers lacked time and know-how"),
+    "governance": ("responsibilities are split between several authorities", "each department followed its own timeline and budget",
+                   "coordination between levels of government slowed decisions", "nobody was clearly in charge",
+                   "conflicting goals of different public bodies"),
+    "data": ("reliable data were not available", "the data were held by third parties and hard to obtain",
+             "consumption data were missing or in different formats", "progress could not be measured",
+             "the figures were estimates and could not be verified"),
+    "acceptance": ("residents and shopkeepers opposed the plan", "protests and petitions against the measure",
+                   "people did not trust the project", "the debate became polarised", "owners were reluctant to take part"),
+    "technology": ("the technology did not perform as designed", "the grid had no capacity for new connections",
+                   "technical problems delayed operation", "the equipment was not available on the market in time",
+                   "the geological risk of drilling was high"),
+    "procurement": ("the tender attracted no bidders", "procurement rules favoured the lowest price",
+                    "public procurement law made it hard to buy innovative solutions", "the contract award was challenged",
+                    "the tender procedure took far longer than planned"),
+}
 
 # What passages that discuss any barrier, or describe any lever, have in common: the family's context. A label
 # of the family is likelier where the passage is about obstacles (barriers) or about what was done (levers).
@@ -117,6 +149,8 @@ def label_phrases(family: str, key: str, language: str = "en") -> tuple[str, ...
     """Every phrase that names or describes one label, in `language` (plus English, which city texts mix in)."""
     label = next(item for item in FAMILIES[family] if item.key == key)
     phrases = _taxonomy_phrases(label, language) + _thesaurus_phrases(family, key, language)
+    if family == "barriers":
+        phrases += BARRIER_STATEMENTS.get(key, ())
     if family == "domains":
         phrases += ipcc_phrases(key)
     return tuple(dict.fromkeys(phrase for phrase in phrases if phrase.strip()))

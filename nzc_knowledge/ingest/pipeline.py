@@ -29,7 +29,7 @@ from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
 from nzc_knowledge.ingest.sources import SourceFile, discover
-from nzc_knowledge.ingest.tag import WEIGHTS_FILE, Tagger, TaggerSettings
+from nzc_knowledge.ingest.tag import Tagger, TaggerSettings, tagger_fingerprint
 from nzc_knowledge.models import Chunk, ExtractedDoc, IngestReport, Resource, SkippedFile, Tag
 from nzc_knowledge.taxonomy import TAG_FAMILIES
 from nzc_knowledge.text.analysis import lexical_terms, surface_words
@@ -312,7 +312,7 @@ class IngestPipeline:
             "tagger": asdict(self.settings.tagger),
             "encoder": asdict(self.encoder.info),
             "multilingual_encoder": asdict(self.multilingual_encoder.info) if self.multilingual_encoder else None,
-            "tagger_weights": hashlib.sha256(WEIGHTS_FILE.read_bytes()).hexdigest()[:16],
+            "tagger_knowledge": tagger_fingerprint(),  # fitted weights and label knowledge (tag.py)
             "pipeline_version": PIPELINE_VERSION,
         }
 

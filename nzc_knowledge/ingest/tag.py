@@ -19,15 +19,20 @@ means "right about 8 times in 10" on labelled passages. A passage gets a label w
 `threshold` (at most `max_per_family`); a resource gets a label when its passages do (see `roll_up`). Cross-cutting
 text gets no domain, and a resource without climate content (no domain, and no passage close to cross-cutting
 climate text) gets no tags at all.
+
+`tagger_fingerprint()` hashes the weights and the label knowledge; the ingest pipeline records it, so a change of
+either (a new cue phrase, refitted weights) rebuilds the snapshots.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +40,11 @@ import numpy as np
 from spacy.matcher import PhraseMatcher
 
 from nzc_knowledge.encoders import Encoder
-from nzc_knowledge.ingest.label_knowledge import FAMILY_CONTEXT_PHRASES, cross_cutting_phrases, label_phrases
+from nzc_knowledge.ingest.label_knowledge import (
+    FAMILY_CONTEXT_PHRASES,
+    cross_cutting_phrases,
+    label_phrases,
+)
 from nzc_knowledge.models import Chunk, Tag
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES
 from nzc_knowledge.thesaurus import CONCEPTS
@@ -90,6 +99,30 @@ class Calibrator:
         return {"mean": _rounded(self.mean), "scale": _rounded(self.scale), "coef": _rounded(self.coef),
                 "intercept": round(float(self.intercept), 6), "isotonic_x": _rounded(self.knots_x),
                 "isotonic_y": _rounded(self.knots_y)}
+
+
+def tagger_fingerprint(weights_file: Path = WEIGHTS_FILE) -> str:
+    """Hash of everything that decides the tags besides the encoders and `TaggerSettings`: the fitted weights and the
+    label knowledge (prototype and cue phrases in every language), so that editing either rebuilds the snapshots."""
+    return _knowledge_fingerprint(Path(weights_file).read_bytes())
+
+
+@lru_cache(maxsize=4)
+def _knowledge_fingerprint(weights: bytes) -> str:
+    from nzc_knowledge.text.language import SUPPORTED_LANGUAGES
+
+    knowledge = {
+        language: {
+            "labels": {f"{family}:{label.key}": [label_phrases(family, label.key, language), sorted(label.synonyms.items())]
+                       for family, labels in FAMILIES.items() for label in labels},
+            "cross_cutting": cross_cutting_phrases(language),
+        }
+        for language in sorted(SUPPORTED_LANGUAGES)
+    }
+    knowledge["context"] = FAMILY_CONTEXT_PHRASES
+    digest = hashlib.sha256(weights)
+    digest.update(json.dumps(knowledge, sort_keys=True, ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
 
 
 def _rounded(values: np.ndarray) -> list[float]:
