@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from nzc_knowledge.api.middleware import (
 )
 from nzc_knowledge.api.openapi import install_openapi
 from nzc_knowledge.api.routes import admin, cities, meta, observability, search
-from nzc_knowledge.encoders import Encoder, Encoders
+from nzc_knowledge.encoders import Encoder, Encoders, load_encoder
 from nzc_knowledge.errors import NZCError
 from nzc_knowledge.ingest.build import build_snapshot
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
@@ -59,7 +60,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
-        encoders = Encoders(preloaded=[encoder] if encoder is not None else [])
+        encoders = Encoders(preloaded=[encoder] if encoder is not None else [],
+                            loader=functools.partial(load_encoder, options=settings.encoder_options))
         holder = EngineHolder(settings.index_dir, encoders, peer_factory=PeerService.from_snapshot)
         app.state.holder = holder
         extensions = snapshot_extensions(settings.source_dir)

@@ -51,8 +51,10 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     from nzc_knowledge.ingest.pipeline import embedding_text
     from nzc_knowledge.recommend.profiles import snapshot_extensions
 
+    from nzc_knowledge.cli_options import load_settings
+
     started = time.perf_counter()
-    encoder = load_encoder()
+    encoder = load_encoder(options=load_settings().encoder_options)
     load_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         report = build_snapshot(source_dir, Path(folder), encoder=encoder, extensions=snapshot_extensions(source_dir))

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.encoders import Encoder, EncoderOptions
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
 from nzc_knowledge.search.filters import FilterIndex, SearchFilters
@@ -332,15 +332,17 @@ class SearchService:
         return ranked[:limit]
 
 
-def open_search_service(snapshot: Snapshot, encoder: Encoder | None = None, ranking: RankingSettings | None = None) -> SearchService:
-    """A search service with the encoders the snapshot's manifest names (loaded once per process)."""
+def open_search_service(snapshot: Snapshot, encoder: Encoder | None = None, ranking: RankingSettings | None = None,
+                        options: EncoderOptions | None = None) -> SearchService:
+    """A search service with the encoders the snapshot's manifest names (loaded once per process); `options` pick
+    the dense encoder's backend, which need not be the one the snapshot was built with (see `EncoderInfo`)."""
     from nzc_knowledge.encoders import shared_encoder
 
     dense_name = snapshot.manifest.get("encoder", {}).get("name")
     multilingual = (snapshot.manifest.get("multilingual_encoder") or {}).get("name")
     return SearchService(
         snapshot,
-        encoder or shared_encoder(dense_name),
+        encoder or shared_encoder(dense_name, options),
         ranking,
         multilingual_encoder=shared_encoder(multilingual) if multilingual and snapshot.multilingual is not None else None,
     )
