@@ -11,7 +11,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -346,7 +345,6 @@ class IngestPipeline:
         by_id = {resource.id: resource for resource in resources}
         todo = [row for row, vector in enumerate(reused_vectors) if vector is None]
         texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in todo]
-        warm_up = self._warm_up_tagger(chunks, todo, by_id)
         notify("embed", 0, len(texts))
         encode_started = time.perf_counter()
         fresh = self._encode(texts, notify)
@@ -358,8 +356,6 @@ class IngestPipeline:
             vectors[todo] = fresh
         multilingual = self._multilingual_vectors(resources, chunks, reused_multilingual, notify)
         report.encode_seconds = time.perf_counter() - encode_started  # both encoders, as the raw baseline counts
-        if warm_up is not None:
-            warm_up.result()
         if self.settings.tag_resources:
             new_ids = {chunks[row].resource_id for row in todo}
             self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify, multilingual)
@@ -478,18 +474,6 @@ class IngestPipeline:
 
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
         return encode_by_length(self.encoder, texts, self.settings.batch_size, notify, "embed")
-
-    def _warm_up_tagger(self, chunks: list[Chunk], todo: list[int], by_id: dict[str, Resource]) -> Future | None:
-        """Load the tagger's spaCy tables and phrase matchers in a thread while the encoders run: that is seconds
-        of work per language, and the encoders release the GIL. None when nothing will be tagged."""
-        if not self.settings.tag_resources or not todo:
-            return None
-        languages = sorted({chunks[row].language or by_id[chunks[row].resource_id].language or "en" for row in todo})
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-warm-up")
-        try:
-            return executor.submit(self.tagger.warm_up, languages)
-        finally:
-            executor.shutdown(wait=False)  # the submitted load still runs; `result()` waits for it
 
     def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress,
              multilingual: np.ndarray | None = None) -> None:

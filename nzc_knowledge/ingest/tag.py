@@ -180,11 +180,6 @@ class Tagger:
         return scores
 
     # ---- rules ----------------------------------------------------------------------------------------------
-    def warm_up(self, languages: Sequence[str]) -> None:
-        """Build the phrase matchers (and load their spaCy tables) of `languages` before the first passage needs them."""
-        for language in languages:
-            self._matcher(language)
-
     def _matcher(self, language: str) -> PhraseMatcher:
         if language not in self._matchers:
             nlp = normaliser(language)
