@@ -42,14 +42,14 @@ def _write(out: Path | None, result: dict) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
 def ingest_bench(source_dir: Path, out: Path | None) -> None:
     """Ingest SOURCE_DIR into a temporary index; compare with raw encoding of the same chunks by the same encoders
-    (MiniLM and, when ingest builds one, the multilingual index's), in the same length-sorted batches."""
+    (MiniLM and, when ingest builds one, the multilingual index's)."""
     import tempfile
     import time
 
     from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.ingest.build import build_snapshot
-    from nzc_knowledge.ingest.pipeline import embedding_text, encode_by_length
+    from nzc_knowledge.ingest.pipeline import embedding_text
     from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     from nzc_knowledge.cli_options import load_settings
@@ -68,14 +68,11 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
         snapshot = Snapshot.load(store.current_path())
         by_id = {resource.id: resource for resource in snapshot.resources}
         texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in snapshot.chunks]
-    def quiet(stage: str, done: int, total: int) -> None:
-        pass
-
     started = time.perf_counter()
-    encode_by_length(encoder, texts, 32, quiet, "embed")
+    encoder.encode_passages(texts, batch_size=32)
     raw_main_seconds = time.perf_counter() - started
     if multilingual is not None:
-        encode_by_length(multilingual, texts, 32, quiet, "embed multilingual")
+        multilingual.encode_passages(texts, batch_size=32)
     raw_seconds = time.perf_counter() - started
     result = {
         "command": f"nzc bench ingest {source_dir}",

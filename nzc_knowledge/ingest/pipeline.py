@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,19 +56,6 @@ class IngestSettings:
 def embedding_text(resource: Resource, chunk: Chunk) -> str:
     """What the encoder sees for a chunk: the resource title gives context the passage itself may lack."""
     return f"{resource.title}\n{chunk.text}" if not chunk.text.startswith(resource.title) else chunk.text
-
-
-def encode_by_length(encoder: Encoder, texts: Sequence[str], batch_size: int, notify: Progress, stage: str) -> np.ndarray:
-    """Vectors of `texts` in their order, encoded longest first so each batch pads its texts to similar lengths
-    (the corpus order mixes one-line headings with full chunks; a batch costs as much as its longest text)."""
-    order = sorted(range(len(texts)), key=lambda row: -len(texts[row]))
-    vectors = np.zeros((len(texts), encoder.info.dimension), dtype=np.float32)
-    step = max(1, batch_size) * 8  # progress every few batches
-    for start in range(0, len(order), step):
-        rows = order[start : start + step]
-        vectors[rows] = encoder.encode_passages([texts[row] for row in rows], batch_size=max(1, batch_size))
-        notify(stage, min(start + step, len(order)), len(order))
-    return vectors
 
 
 def lexical_text(resource: Resource, chunk: Chunk) -> str:
@@ -355,7 +342,7 @@ class IngestPipeline:
         if todo:
             vectors[todo] = fresh
         multilingual = self._multilingual_vectors(resources, chunks, reused_multilingual, notify)
-        report.encode_seconds = time.perf_counter() - encode_started  # both encoders, as the raw baseline counts
+        report.encode_seconds = time.perf_counter() - encode_started  # both encoders, as bench ingest's baseline
         if self.settings.tag_resources:
             new_ids = {chunks[row].resource_id for row in todo}
             self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify, multilingual)
@@ -466,14 +453,23 @@ class IngestPipeline:
         for row, vector in enumerate(reused):
             if vector is not None:
                 vectors[row] = vector
-        texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in todo]
-        if todo:
-            vectors[todo] = encode_by_length(self.multilingual_encoder, texts, self.settings.batch_size, notify,
-                                             "embed multilingual")
+        batch = max(1, self.settings.batch_size) * 8
+        for start in range(0, len(todo), batch):
+            rows = todo[start : start + batch]
+            texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in rows]
+            vectors[rows] = self.multilingual_encoder.encode_passages(texts, batch_size=self.settings.batch_size)
+            notify("embed multilingual", min(start + batch, len(todo)), len(todo))
         return vectors
 
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
-        return encode_by_length(self.encoder, texts, self.settings.batch_size, notify, "embed")
+        batch = max(1, self.settings.batch_size) * 8
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(self.encoder.encode_passages(texts[start : start + batch], batch_size=self.settings.batch_size))
+            notify("embed", min(start + batch, len(texts)), len(texts))
+        if not parts:
+            return np.zeros((0, self.encoder.info.dimension), dtype=np.float32)
+        return np.vstack(parts)
 
     def _tag(self, resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, notify: Progress,
              multilingual: np.ndarray | None = None) -> None:
