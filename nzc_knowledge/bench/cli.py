@@ -46,13 +46,12 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     import tempfile
     import time
 
+    from nzc_knowledge.cli_options import load_settings
     from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.ingest.build import build_snapshot
     from nzc_knowledge.ingest.pipeline import embedding_text
     from nzc_knowledge.recommend.profiles import snapshot_extensions
-
-    from nzc_knowledge.cli_options import load_settings
 
     started = time.perf_counter()
     settings = load_settings()
