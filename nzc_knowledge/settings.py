@@ -8,7 +8,14 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, multilingual_encoder_choices
+from nzc_knowledge.encoders import (
+    DEFAULT_ENCODER_BACKEND,
+    DEFAULT_MULTILINGUAL_ENCODER,
+    ENCODER_BACKENDS,
+    EncoderOptions,
+    default_model_cache,
+    multilingual_encoder_choices,
+)
 
 
 class Settings(BaseSettings):
@@ -56,6 +63,14 @@ class Settings(BaseSettings):
         1, ge=1, le=64,
         description="Threads (torch, OpenMP, BLAS, encoders) of that reindex process; the rest of the cores stay for searches.",
     )
+    encoder_backend: str = Field(
+        DEFAULT_ENCODER_BACKEND,
+        description="How MiniLM runs: torch, onnx (ONNX Runtime, float32) or onnx-int8 (int8 weights); see eval/README.md.",
+    )
+    model_cache: Path = Field(
+        default_factory=default_model_cache,
+        description="Folder for models exported to ONNX on first use (default: ~/.cache/nzc-knowledge/models).",
+    )
 
     @field_validator("keep_snapshots")
     @classmethod
@@ -86,6 +101,18 @@ class Settings(BaseSettings):
         if value not in choices:
             raise ValueError(f"unknown multilingual encoder {value!r}; choose one of: {', '.join(choices)}")
         return value
+
+    @field_validator("encoder_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in ENCODER_BACKENDS:
+            raise ValueError(f"unknown encoder backend {value!r}; choose one of: {', '.join(ENCODER_BACKENDS)}")
+        return value
+
+    @property
+    def encoder_options(self) -> EncoderOptions:
+        """Backend and model cache for loading the dense encoder."""
+        return EncoderOptions(backend=self.encoder_backend, cache_dir=self.model_cache)
 
     @property
     def multilingual_encoder_name(self) -> str | None:

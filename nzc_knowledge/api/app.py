@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, encoders: Encoders | None = Non
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
-        holder = EngineHolder(settings.index_dir, encoders or Encoders(), peer_factory=PeerService.from_snapshot)
+        holder = EngineHolder(settings.index_dir, encoders or Encoders.with_options(settings.encoder_options),
+                              peer_factory=PeerService.from_snapshot)
         app.state.holder = holder
         # Builds run in a worker process at lower priority with their own encoders (and the same NZC_EXTRACT_*
         # limits as `nzc ingest`): searches keep their cores and memory while a reindex runs.

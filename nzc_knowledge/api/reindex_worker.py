@@ -204,14 +204,15 @@ def _limit_threads(threads: int) -> None:
     faiss.omp_set_num_threads(threads)
 
 
-def _load_encoder(name: str, threads: int):
-    """An encoder with `threads` threads where its constructor takes a thread count (the numpy/C ones do)."""
+def _load_encoder(name: str, threads: int, options=None):
+    """An encoder with `threads` threads where its constructor takes a thread count (the numpy/C ones do);
+    MiniLM with the backend the settings choose (`options`)."""
     from nzc_knowledge.encoders import ENCODERS, load_encoder
 
     factory = ENCODERS.get(name)
     if factory is not None and "threads" in inspect.signature(factory).parameters:
         return factory(threads=threads)
-    return load_encoder(name)
+    return load_encoder(name, options)
 
 
 def _watch_parent() -> None:
@@ -247,7 +248,7 @@ def main() -> int:
         from nzc_knowledge.recommend.profiles import snapshot_extensions
 
         started = time.monotonic()
-        encoder = _load_encoder(DEFAULT_ENCODER, threads)
+        encoder = _load_encoder(DEFAULT_ENCODER, threads, settings.encoder_options)
         multilingual = settings.multilingual_encoder_name
         report = build_snapshot(
             settings.source_dir, settings.index_dir, encoder=encoder,

@@ -139,7 +139,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
     progress = not quiet and not as_json
     dataset = read_beir(path, split)
     grid = _ranking_grid(ranking_values)
-    encoder = load_encoder()
+    encoder = load_encoder(options=load_settings().encoder_options)
     multilingual_name = multilingual_encoder or DEFAULT_MULTILINGUAL_ENCODER
     multilingual = None if multilingual_name.lower() == "none" else load_encoder(multilingual_name)
     if len(grid) > 1:  # the grid asks the same queries many times: encode each once
@@ -266,7 +266,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     if missing := sorted(relevant - {resource.id for resource in snapshot.resources}):
         warnings.append(f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}")
     ranking = _ranking_grid(ranking_values)[0]
-    service = open_search_service(snapshot, Encoders(), ranking)  # the encoders the snapshot names, as the API does
+    service = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options), ranking)  # the encoders the snapshot names, as the API does
     modes = modes or ("lexical", "dense", "hybrid")
     group_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}

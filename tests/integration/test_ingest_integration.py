@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from nzc_knowledge.encoders import DEFAULT_ENCODER_BACKEND
 from nzc_knowledge.index.snapshot import MANIFEST
 
 
@@ -26,7 +27,8 @@ def test_snapshot_manifest_describes_the_build(built_index, snapshot):
     index_dir, report = built_index
     manifest = json.loads((index_dir / "snapshots" / report.snapshot_id / MANIFEST).read_text())
     assert manifest["snapshot_id"] == report.snapshot_id == snapshot.id
-    assert manifest["encoder"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256, "normalized": True}
+    assert manifest["encoder"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256, "normalized": True,
+                                   "backend": DEFAULT_ENCODER_BACKEND}
     assert manifest["counts"]["resources"] == 12 and manifest["counts"]["chunks"] == report.chunk_count
     assert manifest["chunker"]["max_tokens"] + manifest["chunker"]["reserved_tokens"] <= 256
     assert manifest["dense_index"]["type"] == "flat"
