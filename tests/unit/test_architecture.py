@@ -22,6 +22,7 @@ LAYERS = {
     "taxonomy": FOUNDATION,
     "settings": FOUNDATION,
     "encoders": FOUNDATION,
+    "onnx_encoder": FOUNDATION,
     "text": FOUNDATION,
     "thesaurus": FOUNDATION,  # multilingual labels of the taxonomy (search expansion, tagging)
     "index": INDEX,

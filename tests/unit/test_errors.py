@@ -130,8 +130,9 @@ def test_real_commands_answer_a_domain_error_in_one_line(tmp_path):
 
 
 def test_every_error_class_of_the_package_lives_in_errors_py():
-    """Control-flow signals that never reach a user (a cancelled job, a worker over its memory) are the exceptions."""
-    signals = {"JobCancelled", "MemoryLimitExceeded"}
+    """Control-flow signals that never reach a user as an exception (a cancelled job, a worker over its memory, a
+    reindex worker's failure carried to the job runner, which records it as the job's error) are the exceptions."""
+    signals = {"JobCancelled", "MemoryLimitExceeded", "BuildFailed"}
     elsewhere = []
     for path in PACKAGE.rglob("*.py"):
         if path.name == "errors.py" and path.parent == PACKAGE:
