@@ -2,8 +2,8 @@
 
 Ranking: BM25 and dense passage rankings are fused by weighted reciprocal rank fusion, then rolled up to
 resources by their best passage (optionally plus a share of the next best ones, `rollup_share`). rrf_k and the
-multilingual weight for English queries were chosen on SciFact *train* (a 72-setting grid, eval/README.md); the foreign-language weights and the cross-language boost on the
-cross-lingual set of eval/crosslingual/.
+multilingual weight for English queries were chosen on SciFact *train* (a 72-setting grid, eval/README.md); the
+foreign-language weights and the cross-language boost on the cross-lingual set of eval/crosslingual/.
 """
 
 from __future__ import annotations
