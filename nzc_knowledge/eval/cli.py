@@ -29,6 +29,10 @@ RANKING_OPTIONS = (
     ("multilingual_weight", click.FloatRange(min=0), "Weight of the multilingual dense ranking for English queries"),
     ("depth", click.IntRange(min=1), "Passages taken from each retriever before fusion"),
     ("expansion_weight", click.FloatRange(min=0), "Weight of the thesaurus-expanded query's signals, relative to each retriever's"),
+    ("rollup_share", click.FloatRange(min=0), "Share of a resource's next-best passages' scores added to its best one's"),
+    ("rollup_passages", click.IntRange(min=1), "Passages per resource counted by the roll-up (the best one included)"),
+    ("dense_feedback_weight", click.FloatRange(min=0),
+     "Weight of the dense pseudo-relevance-feedback rankings, relative to each encoder's (0: off)"),
     ("cross_language_margin", click.FloatRange(min=-1, max=2),
      "How far below the best same-language passage's multilingual cosine a passage only the multilingual encoder "
      "judges may be and still get the cross-language boost"),
@@ -67,7 +71,8 @@ def _ranking_grid(values: dict[str, Any]) -> list:
 def _ranking_label(ranking) -> str:
     return (f"rrf_k={ranking.rrf_k} lexical={ranking.lexical_weight:g} dense={ranking.dense_weight:g} "
             f"multilingual={getattr(ranking, 'multilingual_weight', 0):g} depth={ranking.depth} "
-            f"expansion={ranking.expansion_weight:g} cross_language_margin={ranking.cross_language_margin}")
+            f"expansion={ranking.expansion_weight:g} cross_language_margin={ranking.cross_language_margin} "
+            f"rollup={ranking.rollup_share:g}/{ranking.rollup_passages} feedback={ranking.dense_feedback_weight:g}")
 
 
 def _ranking_suffix(ranking) -> str:
@@ -77,7 +82,8 @@ def _ranking_suffix(ranking) -> str:
         return ""
     return (f"-k{ranking.rrf_k}-lw{ranking.lexical_weight:g}-dw{ranking.dense_weight:g}"
             f"-mw{getattr(ranking, 'multilingual_weight', 0):g}-d{ranking.depth}"
-            f"-ew{ranking.expansion_weight:g}-xm{ranking.cross_language_margin}")
+            f"-ew{ranking.expansion_weight:g}-xm{ranking.cross_language_margin}"
+            f"-ru{ranking.rollup_share:g}x{ranking.rollup_passages}-fb{ranking.dense_feedback_weight:g}")
 
 
 def _command_line() -> str:
