@@ -45,11 +45,11 @@ def synthetic_snapshot(source: Snapshot, chunk_count: int, chunks_per_resource: 
         manifest=manifest,
         resources=resources,
         chunks=chunks,
-        dense=DenseIndex.build(_noisy_copies(source.dense.vectors, picks, rng)),
+        dense=DenseIndex.build(_noisy_copies(source.dense.all_vectors(), picks, rng)),
         lexical=LexicalIndex.build(terms),
         vocabulary=source.vocabulary,
         extras={},
-        multilingual=DenseIndex.build(_noisy_copies(source.multilingual.vectors, picks, rng)) if source.multilingual else None,
+        multilingual=DenseIndex.build(_noisy_copies(source.multilingual.all_vectors(), picks, rng)) if source.multilingual else None,
     )
 
 
