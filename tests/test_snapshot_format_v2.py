@@ -130,6 +130,27 @@ def test_a_format_1_snapshot_is_refused_with_the_rebuild_message(tmp_path):
     assert caught.value.status == 503 and str(tmp_path) not in caught.value.message
 
 
+def test_the_api_reports_an_outdated_snapshot_instead_of_failing(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from nzc_knowledge.api.app import create_app
+    from nzc_knowledge.index.store import SnapshotStore
+    from nzc_knowledge.settings import Settings
+
+    store = SnapshotStore(tmp_path)
+    with store.build("fixture0") as (snapshot_id, folder):
+        snapshot = _snapshot(resource_count=10)
+        snapshot.manifest["snapshot_id"] = snapshot_id
+        snapshot.save(folder)
+        manifest = json.loads((folder / MANIFEST).read_text())
+        (folder / MANIFEST).write_text(json.dumps(dict(manifest, format_version=1)))  # as today's engine wrote it
+    with TestClient(create_app(Settings(index_dir=tmp_path, multilingual_encoder="none"), encoder=_HashEncoder())) as client:
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "no_index"
+        assert "rebuild the index with `nzc ingest`" in health.json()["load_failure"]["reason"]
+        assert client.get("/search", params={"q": "heating"}).status_code == 503
+
+
 def test_a_selective_filter_still_returns_k_hits(tmp_path):
     _snapshot(resource_count=400).save(tmp_path)
     service = SearchService(Snapshot.load(tmp_path), _HashEncoder())
