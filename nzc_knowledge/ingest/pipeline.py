@@ -24,7 +24,7 @@ import nzc_knowledge
 from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
-from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.snapshot import OutdatedSnapshot, Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract import ExtractionError
@@ -248,7 +248,7 @@ class IngestPipeline:
             return None
         try:
             previous = Snapshot.load(store.path(snapshot_id), mmap=True)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, OutdatedSnapshot) as error:
             report.notes.append(f"full rebuild: the current snapshot {snapshot_id} cannot be read ({error})")
             return None
         recorded = previous.manifest.get("settings", {})
