@@ -267,6 +267,7 @@ bench.add_command(recommend_cli.peers_bench, name="peers")
 bench.add_command(bench_cli.ingest_bench, name="ingest")
 bench.add_command(bench_cli.search_bench, name="search")
 bench.add_command(bench_cli.reindex_bench, name="reindex")
+bench.add_command(bench_cli.scale_bench, name="scale")
 
 if __name__ == "__main__":
     main()

@@ -107,6 +107,12 @@ class NoSnapshot(NZCError):
     status = 503
 
 
+class OutdatedSnapshot(NZCError):
+    """A snapshot written in another format than this engine reads: it must be rebuilt (503 until it is)."""
+
+    status = 503
+
+
 class UnreadablePointer(NoSnapshot):
     """The CURRENT pointer exists but cannot be read or names no snapshot of this store."""
 

@@ -218,3 +218,23 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
     if not as_json:
         click.echo(f"{clients} clients against a copy of {index_dir}; up to {time_limit:.0f} s", err=True)
     _write(out, clients_under_reindex(source_dir, index_dir, clients, time_limit_s=time_limit))
+
+
+@click.command("scale")
+@click.option("--chunks", type=click.IntRange(min=1000), required=True, help="Passages in the synthetic snapshot")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Empty folder the synthetic index is written into (and left in)")
+@click.option("--source-index", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index of real passages to copy texts, metadata and vectors from [default: $NZC_INDEX_DIR or indexes/]")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON (no progress lines on stderr)")
+def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, as_json: bool) -> None:
+    """Synthetic snapshot of N passages served by `nzc serve`: start-up, RSS, /search p50/p99, recall@10, disk."""
+    from nzc_knowledge.bench.scale import scale_bench as measure
+
+    if index_dir.exists() and any(index_dir.iterdir()):
+        raise click.ClickException(f"{index_dir} is not empty: give a new folder for the synthetic index")
+    source_index = source_index or load_settings().index_dir
+    log = (lambda message: None) if as_json else (lambda message: click.echo(message, err=True))
+    result = measure(chunks, index_dir, source_index, Path("eval/queries.jsonl"), rounds, log)
+    click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nzc_knowledge.encoders import Encoder
-from nzc_knowledge.errors import InvalidParameter
+from nzc_knowledge.errors import InvalidParameter, OutdatedSnapshot
 from nzc_knowledge.eval.formats import BeirDataset, BeirDocument, Query, Run
 from nzc_knowledge.eval.metrics import run_from_ranking
 from nzc_knowledge.index.snapshot import Snapshot
@@ -122,8 +122,11 @@ def beir_index(
     store = SnapshotStore(index_dir)
     current = store.current_id()
     if current is not None:
-        snapshot = Snapshot.load(store.path(current))
-        if snapshot.manifest.get("source_fingerprint") == fingerprint:
+        try:
+            snapshot: Snapshot | None = Snapshot.load(store.path(current))
+        except OutdatedSnapshot:
+            snapshot = None  # an index cached by an older engine: rebuilt below
+        if snapshot is not None and snapshot.manifest.get("source_fingerprint") == fingerprint:
             return IndexedCorpus(snapshot, index_dir, fingerprint, True, time.perf_counter() - started)
     pipeline.run_documents(beir_documents(dataset.corpus, language), store, fingerprint, progress)
     snapshot = Snapshot.load(store.current_path())

@@ -11,6 +11,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ import numpy as np
 
 import nzc_knowledge
 from nzc_knowledge.encoders import Encoder
-from nzc_knowledge.errors import BrokenSnapshot, ExtractionError
+from nzc_knowledge.errors import BrokenSnapshot, ExtractionError, OutdatedSnapshot
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
 from nzc_knowledge.index.snapshot import Snapshot
@@ -38,7 +39,7 @@ from nzc_knowledge.text.language import detect_language
 logger = logging.getLogger(__name__)
 
 NEAR_DUPLICATE_SIMILARITY = 0.97  # mean-vector cosine above which two resources are reported as near-duplicates
-PIPELINE_VERSION = 3  # bump when extraction, chunking, analysis or tagging changes what an index holds (3: passage tagger)
+PIPELINE_VERSION = 4  # bump when extraction, chunking, analysis, tagging or the snapshot format changes what an index holds (3: passage tagger; 4: format 2)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
 
@@ -133,14 +134,16 @@ def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, 
         if position is None or keys.get(source.relative) != file_key(source):
             continue
         rows = previous.resource_chunks[position]
-        vectors = np.asarray(previous.dense.vectors[rows], dtype=np.float32)
+        # Vectors come back decoded from the previous index: exact from a flat one, within SQ8's rounding from a
+        # quantized one (which only large indexes are).
+        vectors = previous.dense.vectors_of(rows)
         multilingual = (
-            list(np.asarray(previous.multilingual.vectors[rows], dtype=np.float32))
-            if previous.multilingual is not None else [None] * len(rows)
+            list(previous.multilingual.vectors_of(rows)) if previous.multilingual is not None else [None] * len(rows)
         )
+        resource = dataclasses.replace(previous.resources[position], text=previous.resource_text(position))
         reuse[source.relative] = ReusedFile(
-            resource=previous.resources[position],
-            chunks=[previous.chunks[row] for row in rows],
+            resource=resource,
+            chunks=previous.chunks_of(rows),
             vectors=list(vectors),
             multilingual_vectors=multilingual,
         )
@@ -245,7 +248,7 @@ class IngestPipeline:
             return None
         try:
             previous = Snapshot.load(store.path(snapshot_id), mmap=True)
-        except (BrokenSnapshot, OSError, ValueError, KeyError) as error:
+        except (BrokenSnapshot, OutdatedSnapshot, OSError, ValueError, KeyError) as error:
             report.notes.append(f"full rebuild: the current snapshot {snapshot_id} cannot be read ({error})")
             return None
         recorded = previous.manifest.get("settings", {})

@@ -19,6 +19,7 @@ from nzc_knowledge.taxonomy import TAG_FAMILIES
 
 PASSAGE_VECTORS = "multilingual"  # which of the snapshot's dense indexes is compared ("dense" or "multilingual")
 MIN_LANGUAGE_RESOURCES = 3  # a language with fewer embedded resources is centred on the corpus mean
+VECTOR_BLOCK = 65_536  # passages decoded at a time when averaging per resource
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 
 
@@ -30,13 +31,23 @@ def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS) -> dict[
     if source not in ("dense", "multilingual"):
         raise ValueError(f"unknown passage vectors {source!r}; choose dense or multilingual")
     index = snapshot.multilingual if source == "multilingual" and snapshot.multilingual is not None else snapshot.dense
-    vectors = np.asarray(index.vectors)
     result: dict[str, np.ndarray] = {}
-    if len(vectors) == 0:
+    if index.size == 0:
         return result
-    for resource, rows in zip(snapshot.resources, snapshot.resource_chunks):
-        if len(rows):
-            mean = vectors[rows].mean(axis=0)
+    # Sums per resource over blocks of passages: the vectors are decoded from the index a block at a time, so a
+    # quantized million-passage index is never expanded to float32 all at once.
+    owner = np.asarray(snapshot.chunk_resource)
+    sums = np.zeros((len(snapshot.resources), index.dimension), dtype=np.float64)
+    for start in range(0, index.size, VECTOR_BLOCK):
+        rows = np.arange(start, min(start + VECTOR_BLOCK, index.size))
+        order = np.argsort(owner[rows], kind="stable")
+        owners = owner[rows][order]
+        firsts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        sums[owners[firsts]] += np.add.reduceat(index.vectors_of(rows[order]).astype(np.float64), firsts, axis=0)
+    counts = np.bincount(owner, minlength=len(snapshot.resources))
+    for row, resource in enumerate(snapshot.resources):
+        if counts[row]:
+            mean = (sums[row] / counts[row]).astype(np.float32)
             norm = float(np.linalg.norm(mean))
             if norm > 0:
                 result[resource.id] = mean / norm

@@ -175,13 +175,13 @@ class SearchService:
 
     def _fuse(self, signals: list[_Signal], mode: Mode) -> tuple[dict[int, float], set[int]]:
         """Weighted RRF of `signals` with the cross-language boost (see rank_chunks)."""
-        chunks = self.snapshot.chunks
+        language_of = self.snapshot.chunk_language
         total = sum(signal.weight for signal in signals)
         fused: dict[int, float] = {}
         matching: set[int] = set()
         for signal in signals:
             for rank, chunk in enumerate(signal.ids.tolist()):
-                if not signal.judges(chunks[chunk].language):
+                if not signal.judges(language_of(chunk)):
                     continue  # e.g. MiniLM's ranking of a German passage: noise, not evidence
                 fused[chunk] = fused.get(chunk, 0.0) + signal.weight / (self.ranking.rrf_k + rank + 1)
                 if signal.feedback:
@@ -190,14 +190,14 @@ class SearchService:
                     matching.add(chunk)
         judges_of: dict[str | None, tuple[float, bool]] = {}  # language -> (weight able to judge it, only multilingual)
         for chunk in fused:
-            language = chunks[chunk].language
+            language = language_of(chunk)
             if language not in judges_of:
                 able = [signal for signal in signals if signal.judges(language)]
                 judges_of[language] = (sum(signal.weight for signal in able), all(signal.multilingual for signal in able))
         margin = self.ranking.cross_language_margin
         strong = self._on_par(signals, judges_of, margin) if margin is not None and mode == "hybrid" else None
         for chunk in fused:
-            judges, only_multilingual = judges_of[chunks[chunk].language]
+            judges, only_multilingual = judges_of[language_of(chunk)]
             if 0 < judges < total and (strong is None or not only_multilingual or chunk in strong):
                 fused[chunk] *= (total / judges) ** self.ranking.cross_language_boost
         return fused, matching
@@ -212,7 +212,7 @@ class SearchService:
         document does not pull the query towards itself alone.
         """
         ranking = self.ranking
-        chunks = self.snapshot.chunks
+        language_of = self.snapshot.chunk_language
         owner = self.snapshot.chunk_resource
         ordered = sorted((chunk for chunk in fused if chunk in matching), key=lambda chunk: -fused[chunk])
         extra: list[_Signal] = []
@@ -225,14 +225,14 @@ class SearchService:
             top: list[int] = []
             seen: set[int] = set()
             for chunk in ordered:
-                if signal.judges(chunks[chunk].language) and int(owner[chunk]) not in seen:
+                if signal.judges(language_of(chunk)) and int(owner[chunk]) not in seen:
                     seen.add(int(owner[chunk]))
                     top.append(chunk)
                     if len(top) == ranking.dense_feedback_depth:
                         break
             if not top:
                 continue
-            centroid = np.asarray(signal.index.vectors[sorted(top)], dtype=np.float32).mean(axis=0)
+            centroid = np.asarray(signal.index.vectors_of(np.array(sorted(top))), dtype=np.float32).mean(axis=0)
             vector = signal.query_vector + ranking.dense_feedback_beta * centroid
             vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
             ids, scores = signal.index.search(vector, depth, allowed)
@@ -242,7 +242,7 @@ class SearchService:
 
     def _on_par(self, signals: list[_Signal], judges_of: dict[str | None, tuple[float, bool]], margin: float) -> set[int]:
         """Passages whose multilingual cosine is within `margin` of the best one among passages other retrievers judge."""
-        chunks = self.snapshot.chunks
+        language_of = self.snapshot.chunk_language
         best_judged = -1.0
         scores: dict[int, float] = {}
         for signal in signals:
@@ -250,7 +250,7 @@ class SearchService:
                 continue
             for chunk, score in zip(signal.ids.tolist(), signal.scores.tolist(), strict=True):
                 scores[chunk] = max(score, scores.get(chunk, -1.0))
-                if not judges_of.get(chunks[chunk].language, (0.0, True))[1]:
+                if not judges_of.get(language_of(chunk), (0.0, True))[1]:
                     best_judged = max(best_judged, score)
         return {chunk for chunk, score in scores.items() if score >= best_judged - margin}
 
@@ -308,13 +308,13 @@ class SearchService:
 
     def _languages_of(self, ids: np.ndarray) -> set[str]:
         """The languages of these passages."""
-        chunks = self.snapshot.chunks
-        return {chunks[chunk].language for chunk in ids.tolist() if chunks[chunk].language}
+        languages = {self.snapshot.chunk_language(chunk) for chunk in ids.tolist()}
+        return {language for language in languages if language}
 
     def _only_in(self, ids: np.ndarray, scores: np.ndarray, languages: set[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ranking restricted to passages in `languages`, order kept."""
-        chunks = self.snapshot.chunks
-        keep = np.array([chunks[chunk].language in languages for chunk in ids.tolist()], dtype=bool)
+        language_of = self.snapshot.chunk_language
+        keep = np.array([language_of(chunk) in languages for chunk in ids.tolist()], dtype=bool)
         return ids[keep], scores[keep]
 
     def rank_resources(self, fused: dict[int, float], matching: set[int]) -> list[ResourceHit]:
@@ -379,9 +379,11 @@ class SearchService:
 
     def snippet(self, hit: ResourceHit, terms: set[str]) -> str:
         if hit.best_chunk is None:
-            return make_snippet(hit.resource.text[:600], terms, hit.resource.language)
-        chunk = self.snapshot.chunks[hit.best_chunk]
-        return make_snippet(chunk.text, terms, chunk.language)
+            body = self.snapshot.resource_text(self.snapshot.resource_index[hit.resource.id])
+            return make_snippet(body[:600], terms, hit.resource.language)
+        # Only the passages a page shows are read from the text store.
+        text = self.snapshot.chunk_text([hit.best_chunk])[0]
+        return make_snippet(text, terms, self.snapshot.chunk_language(hit.best_chunk))
 
     def similar(self, resource_id: str, limit: int = 5) -> list[ResourceHit]:
         """Resources closest in meaning to this one (mean of its passage vectors), with shared tags as a tie-breaker."""
@@ -389,7 +391,7 @@ class SearchService:
         chunk_rows = self.snapshot.resource_chunks[row]
         if len(chunk_rows) == 0:
             return []
-        centroid = np.asarray(self.snapshot.dense.vectors[chunk_rows], dtype=np.float32).mean(axis=0)
+        centroid = self.snapshot.dense.vectors_of(chunk_rows).mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         ids, scores = self.snapshot.dense.search(centroid, max(50, limit * 10))
         source = self.snapshot.resources[row]

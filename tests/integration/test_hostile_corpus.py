@@ -37,7 +37,7 @@ def _check(report, index_dir: Path, flexible: frozenset[str] = frozenset()) -> N
     assert report.manifest_errors == [MANIFEST_ERROR]
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
     assert all(SECRET_WORD not in chunk.text for chunk in snapshot.chunks)
-    assert all("\x00" not in resource.text for resource in snapshot.resources)
+    assert all("\x00" not in snapshot.resource_text(row) for row in range(len(snapshot.resources)))
     urls = {resource.file: resource.url for resource in snapshot.resources}
     assert urls["plain.md"] == "https://example.org/plain" and urls["latin1.txt"] is None
 

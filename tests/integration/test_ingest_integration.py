@@ -69,8 +69,8 @@ def test_curated_tags_win_and_predictions_are_kept(snapshot):
 
 def test_chunks_carry_provenance(snapshot):
     for chunk in snapshot.chunks:
-        resource = snapshot.resource(chunk.resource_id)
-        assert resource.text[chunk.start : chunk.end] == chunk.text
+        body = snapshot.resource_text(snapshot.resource_index[chunk.resource_id])  # bodies are read on demand
+        assert body[chunk.start : chunk.end] == chunk.text
         assert chunk.id == f"{chunk.resource_id}#{chunk.start}"
     pdf_pages = {chunk.page for chunk in snapshot.chunks if chunk.resource_id == "kozani-report"}
     assert pdf_pages == set(range(1, snapshot.resource("kozani-report").page_count + 1))

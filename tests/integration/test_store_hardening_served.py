@@ -35,7 +35,7 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
     good = store.current_id()
     broken = "20990101T000000000000Z-broken00"
     shutil.copytree(store.path(good), store.path(broken))
-    (store.path(broken) / "chunks.jsonl").write_text("{not json\n")
+    (store.path(broken) / "resources.jsonl").write_text("{not json\n")
     attempts = []
     real_open = EngineHolder._open
 
@@ -54,7 +54,7 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
         assert health.status_code == 200
         body = health.json()
         assert body["status"] == "degraded" and body["snapshot_id"] == good
-        assert body["load_failure"]["snapshot_id"] == broken and "chunks.jsonl has 10 bytes" in body["load_failure"]["reason"]
+        assert body["load_failure"]["snapshot_id"] == broken and "resources.jsonl has 10 bytes" in body["load_failure"]["reason"]
         assert str(served_copy) not in health.text
         assert attempts == [broken]  # one attempt, not one per request
         rolled = client.post("/admin/rollback", json={"snapshot_id": good}, headers=ADMIN)

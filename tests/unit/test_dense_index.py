@@ -35,11 +35,11 @@ def test_flat_filtered_search_is_exact(vectors, monkeypatch, exact_subset_limit)
     assert np.all(np.diff(scores) <= 1e-6)
 
 
-def test_hnsw_filtered_search_respects_the_filter(vectors, monkeypatch):
+def test_quantized_filtered_search_respects_the_filter(vectors, monkeypatch):
     monkeypatch.setattr(dense, "EXACT_SUBSET_LIMIT", 0)
-    monkeypatch.setattr(dense, "HNSW_THRESHOLD", 1000)
+    monkeypatch.setattr(dense, "QUANTIZED_THRESHOLD", 1000)
     index = DenseIndex.build(vectors)
-    assert isinstance(index.index, faiss.IndexHNSW) and index.kind == "hnsw"
+    assert isinstance(index.index, faiss.IndexIVF) and index.kind == "ivf_sq8"
     query = vectors[42]
     allowed = np.arange(0, 3000, 3, dtype=np.int64)
     ids, _ = index.search(query, 20, allowed)

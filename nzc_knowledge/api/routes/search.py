@@ -97,7 +97,8 @@ def _tags(resource: Resource, family: str) -> list[TagOut]:
 def resource_detail(resource_id: Annotated[str, Path(max_length=200)], engine: EngineDep) -> ResourceDetail:
     resource = _resource_or_404(engine.search, resource_id)
     row = engine.snapshot.resource_index[resource.id]
-    excerpt = resource.text[:EXCERPT_CHARS] + ("…" if len(resource.text) > EXCERPT_CHARS else "")
+    body = engine.snapshot.resource_text(row)  # read on demand: loaded snapshots keep no bodies in memory
+    excerpt = body[:EXCERPT_CHARS] + ("…" if len(body) > EXCERPT_CHARS else "")
     return ResourceDetail(
         **ResourceDetail.facts_of(resource),
         file=resource.file,

@@ -1,0 +1,247 @@
+"""`nzc bench scale`: a synthetic snapshot of N passages written through the normal writer, served by `nzc serve`.
+
+Measures what issue #15 asks of a 2-core box: start-up time, the server's resident memory (and per passage beyond
+a server on the sample index), `/search` p50/p99 unfiltered and with a selective and a broad filter, recall@10 of
+each dense index against exact search, BM25 latency on its own, bytes per passage on disk, and the time from a
+changed file to a searchable index (a full rebuild: snapshots have no segments yet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from nzc_knowledge.bench.server import free_port
+from nzc_knowledge.index.dense import exact_top_k, recall_at_k
+from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.store import SnapshotStore
+
+LOOPBACK = "127.0.0.1"
+RECALL_QUERIES = 200
+LATENCY_QUERIES = (
+    "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
+    "citizen assembly", "urban heat island trees", "circular construction materials", "port shore power",
+    "distict heeting", "how do cities finance heat pumps", "green public procurement", "emissions inventory data gaps",
+    "bike lanes", "comunità energetiche finanziamento", "Wärmeplanung", "PV rooftops", "NBS", "EIB loan",
+    "waste heat from industry", "free public transport",
+)
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    values = np.asarray(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(values, 50)), 1), "p99_ms": round(float(np.percentile(values, 99)), 1),
+            "n": len(samples)}
+
+
+def _rss_bytes(pid: int) -> int:
+    """Resident memory of a process (VmRSS in /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _folder_bytes(folder: Path) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            top = path.relative_to(folder).parts
+            key = "/".join(top[:2]) if top[0] == "segment" and len(top) > 1 else top[0]
+            sizes[key] = sizes.get(key, 0) + path.stat().st_size
+    return sizes
+
+
+@contextmanager
+def served(index_dir: Path, log_path: Path, start_timeout: float = 1800.0) -> Iterator[tuple[str, int, float]]:
+    """`nzc serve` on 127.0.0.1 in a child process; yields (base URL, pid, seconds from start to a healthy answer)."""
+    port = free_port()
+    environment = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    command = [sys.executable, "-m", "nzc_knowledge.cli", "serve", "--host", LOOPBACK, "--port", str(port),
+               "--index-dir", str(index_dir)]
+    base_url = f"http://{LOOPBACK}:{port}"
+    with log_path.open("wb") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+                try:
+                    if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() - started > start_timeout:
+                    raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s")
+                time.sleep(0.25)
+            yield base_url, process.pid, time.monotonic() - started
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def _http_latency(base_url: str, filters: dict[str, list[str]], rounds: int) -> dict[str, float]:
+    samples = []
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        client.get("/search", params={"q": "warm up", "limit": 10, **filters})
+        for _ in range(rounds):
+            for query in LATENCY_QUERIES:
+                started = time.perf_counter()
+                response = client.get("/search", params={"q": query, "limit": 10, **filters})
+                samples.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise RuntimeError(f"/search answered {response.status_code}: {response.text[:200]}")
+    return _percentiles(samples)
+
+
+def choose_filters(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """A selective filter (the rarest city holding >= 1% of resources) and a broad one (the commonest domain)."""
+    total = len(snapshot.resources)
+    cities = Counter(resource.city for resource in snapshot.resources if resource.city)
+    domains = Counter(key for resource in snapshot.resources for key in resource.tag_keys("domains"))
+    city = min((name for name, count in cities.items() if count >= total / 100), key=lambda name: cities[name])
+    domain = domains.most_common(1)[0][0]
+    return {
+        "selective": {"params": {"city": [city]}, "resource_share": round(cities[city] / total, 4)},
+        "broad": {"params": {"domain": [domain]}, "resource_share": round(domains[domain] / total, 4)},
+    }
+
+
+def _query_texts(source: Snapshot, queries_file: Path | None) -> list[str]:
+    """Real queries (eval set + the latency set), topped up with sample passages' openings to RECALL_QUERIES."""
+    texts = list(LATENCY_QUERIES)
+    if queries_file and queries_file.exists():
+        texts += [json.loads(line)["text"] for line in queries_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = list(dict.fromkeys(texts))
+    for chunk in source.chunks:
+        if len(texts) >= RECALL_QUERIES:
+            break
+        texts.append(" ".join(chunk.text.split()[:12]))
+    return texts[:RECALL_QUERIES]
+
+
+def _dense_recall(served: Snapshot, vectors: dict[str, np.ndarray], queries: dict[str, np.ndarray]) -> dict[str, float]:
+    recall = {}
+    for name, index in (("dense", served.dense), ("multilingual", served.multilingual)):
+        if index is None or name not in vectors:
+            continue
+        exact = exact_top_k(vectors[name], queries[name], 10)
+        found = np.full_like(exact, -1)
+        for row, query in enumerate(queries[name]):
+            ids, _ = index.search(query, 10)
+            found[row, : len(ids)] = ids
+        recall[name] = round(recall_at_k(found, exact), 4)
+    return recall
+
+
+def _lexical_latency(snapshot: Snapshot, filters: dict[str, dict[str, Any]], rounds: int = 3) -> dict[str, Any]:
+    """BM25 alone (analysed terms -> top 200), unfiltered and with each filter: the lexical share of a search."""
+    from nzc_knowledge.search.filters import FilterIndex, SearchFilters
+    from nzc_knowledge.text.analysis import lexical_terms
+
+    filter_index = FilterIndex(snapshot.resources)
+    allowed_of: dict[str, np.ndarray | None] = {"unfiltered": None}
+    for name, spec in filters.items():
+        mask = SearchFilters.parse(**spec["params"]).mask(snapshot.resources, filter_index)
+        allowed_of[name] = np.flatnonzero(mask[snapshot.chunk_resource]).astype(np.int64)
+    terms = [lexical_terms(query, "en") for query in LATENCY_QUERIES]
+    result = {}
+    for name, allowed in allowed_of.items():
+        samples = []
+        for _ in range(rounds):
+            for query_terms in terms:
+                started = time.perf_counter()
+                snapshot.lexical.search(query_terms, 200, allowed)
+                samples.append(time.perf_counter() - started)
+        result[name] = _percentiles(samples)
+    return result
+
+
+def scale_bench(chunks: int, index_dir: Path, source_index: Path, queries_file: Path | None = None,
+                rounds: int = 3, log=lambda message: None) -> dict[str, Any]:
+    """Write a synthetic snapshot of `chunks` passages into `index_dir` and measure it served (see module docstring)."""
+    from nzc_knowledge.bench.synthetic import synthetic_with_vectors
+    from nzc_knowledge.encoders import shared_encoder
+
+    source_store = SnapshotStore(source_index)
+    source = Snapshot.load(source_store.current_path())
+    started = time.perf_counter()
+    big, vectors = synthetic_with_vectors(source, chunks)
+    generated_s = time.perf_counter() - started
+    log(f"generated {chunks} passages and built their indexes in {generated_s:.0f} s")
+    store = SnapshotStore(index_dir)
+    saving = time.perf_counter()
+    with store.build(f"synthetic{chunks:08d}") as (snapshot_id, folder):
+        big.manifest["snapshot_id"] = snapshot_id
+        big.save(folder)
+    save_s = time.perf_counter() - saving
+    store.prune(keep=1)
+    log(f"wrote snapshot {snapshot_id} in {save_s:.0f} s")
+    del big
+    snapshot_folder = store.path(snapshot_id)
+    sizes = _folder_bytes(snapshot_folder)
+    disk = sum(sizes.values())
+
+    loaded = Snapshot.load(snapshot_folder)
+    filters = choose_filters(loaded)
+    texts = _query_texts(source, queries_file)
+    query_vectors = {"dense": shared_encoder(source.manifest["encoder"]["name"]).encode_queries(texts)}
+    multilingual_name = (source.manifest.get("multilingual_encoder") or {}).get("name")
+    if multilingual_name and "multilingual" in vectors:
+        query_vectors["multilingual"] = shared_encoder(multilingual_name).encode_queries(texts)
+    recall = _dense_recall(loaded, vectors, query_vectors)
+    log(f"recall@10 against exact search: {recall}")
+    lexical = _lexical_latency(loaded, filters)
+    log(f"BM25 alone: {lexical}")
+    del loaded, vectors
+
+    with served(source_index, index_dir / "serve-sample.log") as (_, sample_pid, sample_start_s):
+        sample_rss = _rss_bytes(sample_pid)
+    with served(index_dir, index_dir / "serve.log") as (base_url, pid, start_s):
+        log(f"server healthy after {start_s:.1f} s")
+        latency = {"unfiltered": _http_latency(base_url, {}, rounds)}
+        for name, spec in filters.items():
+            latency[name] = _http_latency(base_url, spec["params"], rounds)
+        rss = _rss_bytes(pid)
+    sample_chunks = len(source.chunks)
+    return {
+        "command": f"nzc bench scale --chunks {chunks} --index-dir {index_dir}",
+        "chunks": chunks,
+        "snapshot_id": snapshot_id,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "dense_index": json.loads((snapshot_folder / "manifest.json").read_text())["dense_index"],
+        "multilingual_index": json.loads((snapshot_folder / "manifest.json").read_text()).get("multilingual_index"),
+        "startup_to_healthy_s": round(start_s, 1),
+        "sample_startup_to_healthy_s": round(sample_start_s, 1),
+        "server_rss_bytes": rss,
+        "sample_server_rss_bytes": sample_rss,
+        "rss_bytes_per_passage_beyond_sample": round((rss - sample_rss) / max(chunks - sample_chunks, 1), 1),
+        "search_ms": latency,
+        "filters": filters,
+        "lexical_only_ms": lexical,
+        "recall_at_10": recall,
+        "recall_queries": len(texts),
+        "disk_bytes": disk,
+        "disk_bytes_per_passage": round(disk / chunks, 1),
+        "disk_bytes_by_part": sizes,
+        "change_to_searchable_s": round(generated_s + save_s, 1),
+        "change_to_searchable_note": "no segments yet: a changed file means a full rebuild of every index at this size "
+                                     "(measured: building the dense, multilingual and BM25 indexes plus writing the "
+                                     "snapshot; extraction and embedding of the changed file come on top)",
+    }
