@@ -15,9 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from nzc_knowledge.bench.server import free_port, live_server
+from nzc_knowledge.bench.server import LOOPBACK, live_server, serve_in_child
 from nzc_knowledge.encoders import load_encoder
 from nzc_knowledge.errors import NoSnapshot
 from nzc_knowledge.index.store import SnapshotStore
@@ -137,7 +134,6 @@ CLIENT_QUERIES = LOAD_QUERIES + (
     "energy community", "deep renovation of social housing", "urban heat island trees", "port shore power",
     "green public procurement", "emissions inventory data gaps", "bike lanes", "comunità energetiche finanziamento",
 )
-LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -160,35 +156,10 @@ def _copy_current_snapshot(index_dir: Path, target: Path) -> str:
 
 @contextmanager
 def _server_process(index: Path, source: Path, token: str, log_path: Path, start_timeout: float) -> Iterator[tuple[str, int]]:
-    """`nzc serve` on 127.0.0.1:<free port> in a child process; yields its base URL and pid, stops it afterwards."""
-    port = free_port()
-    environment = dict(os.environ, NZC_ADMIN_TOKEN=token, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    command = [sys.executable, "-m", "nzc_knowledge.cli", "serve", "--host", LOOPBACK, "--port", str(port),
-               "--index-dir", str(index), "--source-dir", str(source)]
-    base_url = f"http://{LOOPBACK}:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s")
-                time.sleep(0.5)
-            yield base_url, process.pid
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+    """`nzc serve` with the admin token on 127.0.0.1:<free port> in a child process; yields its base URL and pid."""
+    with serve_in_child(index, log_path, start_timeout, extra_args=("--source-dir", str(source)),
+                        extra_env={"NZC_ADMIN_TOKEN": token}) as (base_url, pid, _):
+        yield base_url, pid
 
 
 def _client_loop(base_url: str, number: int, stop: threading.Event, deadline: float, max_requests: int,

@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
-from nzc_knowledge.bench.server import free_port
+from nzc_knowledge.bench.server import serve_in_child
 from nzc_knowledge.index.dense import exact_top_k, recall_at_k
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 
-LOOPBACK = "127.0.0.1"
 RECALL_QUERIES = 200
 LATENCY_QUERIES = (
     "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
@@ -63,37 +57,9 @@ def _folder_bytes(folder: Path) -> dict[str, int]:
     return sizes
 
 
-@contextmanager
-def served(index_dir: Path, log_path: Path, start_timeout: float = 1800.0) -> Iterator[tuple[str, int, float]]:
-    """`nzc serve` on 127.0.0.1 in a child process; yields (base URL, pid, seconds from start to a healthy answer)."""
-    port = free_port()
-    environment = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    command = [sys.executable, "-m", "nzc_knowledge.cli", "serve", "--host", LOOPBACK, "--port", str(port),
-               "--index-dir", str(index_dir)]
-    base_url = f"http://{LOOPBACK}:{port}"
-    with log_path.open("wb") as log:
-        started = time.monotonic()
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base_url}/health", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() - started > start_timeout:
-                    raise RuntimeError(f"the server did not answer /health within {start_timeout:.0f} s")
-                time.sleep(0.25)
-            yield base_url, process.pid, time.monotonic() - started
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+def served(index_dir: Path, log_path: Path, start_timeout: float = 1800.0):
+    """`nzc serve` on `index_dir` in a child process; yields (base URL, pid, seconds from start to healthy)."""
+    return serve_in_child(index_dir, log_path, start_timeout)
 
 
 def _http_latency(base_url: str, filters: dict[str, list[str]], rounds: int) -> dict[str, float]:
