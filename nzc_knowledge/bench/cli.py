@@ -231,10 +231,13 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
 def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, as_json: bool) -> None:
     """Synthetic snapshot of N passages served by `nzc serve`: start-up, RSS, /search p50/p99, recall@10, disk."""
     from nzc_knowledge.bench.scale import scale_bench as measure
+    from nzc_knowledge.encoders import Encoders
 
     if index_dir.exists() and any(index_dir.iterdir()):
         raise click.ClickException(f"{index_dir} is not empty: give a new folder for the synthetic index")
-    source_index = source_index or load_settings().index_dir
+    settings = load_settings()
+    source_index = source_index or settings.index_dir
     log = (lambda message: None) if as_json else (lambda message: click.echo(message, err=True))
-    result = measure(chunks, index_dir, source_index, Path("eval/queries.jsonl"), rounds, log)
+    result = measure(chunks, index_dir, source_index, Encoders.with_options(settings.encoder_options),
+                     Path("eval/queries.jsonl"), rounds, log)
     click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))

@@ -19,6 +19,7 @@ import httpx
 import numpy as np
 
 from nzc_knowledge.bench.server import serve_in_child
+from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.index.dense import exact_top_k, recall_at_k
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
@@ -139,11 +140,11 @@ def _lexical_latency(snapshot: Snapshot, filters: dict[str, dict[str, Any]], rou
     return result
 
 
-def scale_bench(chunks: int, index_dir: Path, source_index: Path, queries_file: Path | None = None,
+def scale_bench(chunks: int, index_dir: Path, source_index: Path, encoders: Encoders, queries_file: Path | None = None,
                 rounds: int = 3, log=lambda message: None) -> dict[str, Any]:
-    """Write a synthetic snapshot of `chunks` passages into `index_dir` and measure it served (see module docstring)."""
+    """Write a synthetic snapshot of `chunks` passages into `index_dir` and measure it served (see module docstring);
+    `encoders` embed the recall queries."""
     from nzc_knowledge.bench.synthetic import synthetic_with_vectors
-    from nzc_knowledge.encoders import shared_encoder
 
     source_store = SnapshotStore(source_index)
     source = Snapshot.load(source_store.current_path())
@@ -167,10 +168,10 @@ def scale_bench(chunks: int, index_dir: Path, source_index: Path, queries_file: 
     loaded = Snapshot.load(snapshot_folder)
     filters = choose_filters(loaded)
     texts = _query_texts(source, queries_file)
-    query_vectors = {"dense": shared_encoder(source.manifest["encoder"]["name"]).encode_queries(texts)}
+    query_vectors = {"dense": encoders.get(source.manifest["encoder"]["name"]).encode_queries(texts)}
     multilingual_name = (source.manifest.get("multilingual_encoder") or {}).get("name")
     if multilingual_name and "multilingual" in vectors:
-        query_vectors["multilingual"] = shared_encoder(multilingual_name).encode_queries(texts)
+        query_vectors["multilingual"] = encoders.get(multilingual_name).encode_queries(texts)
     recall = _dense_recall(loaded, vectors, query_vectors)
     log(f"recall@10 against exact search: {recall}")
     lexical = _lexical_latency(loaded, filters)
