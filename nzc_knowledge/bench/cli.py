@@ -7,15 +7,9 @@ from pathlib import Path
 
 import click
 
+from nzc_knowledge.bench.queries import LATENCY_QUERIES
 from nzc_knowledge.cli_options import load_settings
 
-DEFAULT_QUERIES = (
-    "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
-    "citizen assembly", "urban heat island trees", "circular construction materials", "port shore power",
-    "distict heeting", "how do cities finance heat pumps", "green public procurement", "emissions inventory data gaps",
-    "bike lanes", "comunità energetiche finanziamento", "Wärmeplanung", "PV rooftops", "NBS", "EIB loan",
-    "waste heat from industry", "free public transport",
-)
 FILTERS = ({"country": ["DE", "IT", "FR"]}, {"domain": ["energy"], "type": ["financing_note"]}, {"barrier": ["procurement"]})
 
 
@@ -46,7 +40,6 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     import tempfile
     import time
 
-    from nzc_knowledge.cli_options import load_settings
     from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.ingest.build import build_snapshot
@@ -151,9 +144,10 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
 
     settings = load_settings()
     index_dir = index_dir or settings.index_dir
-    encoders = Encoders()  # one set for every app and the raw service below: each model loads once
+    # One set for every app and the raw service below (each model loads once), with the configured backend
+    encoders = Encoders.with_options(settings.encoder_options)
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    queries = list(DEFAULT_QUERIES)
+    queries = list(LATENCY_QUERIES)
     targets = [("sample", index_dir, snapshot)]
     temporary = tempfile.TemporaryDirectory()
     if synthetic:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from nzc_knowledge.bench.queries import LATENCY_QUERIES
 from nzc_knowledge.bench.server import serve_in_child
 from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.index.dense import exact_top_k, recall_at_k
@@ -25,13 +26,6 @@ from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 
 RECALL_QUERIES = 200
-LATENCY_QUERIES = (
-    "district heating financing", "energy community", "low-emission zone acceptance", "deep renovation of social housing",
-    "citizen assembly", "urban heat island trees", "circular construction materials", "port shore power",
-    "distict heeting", "how do cities finance heat pumps", "green public procurement", "emissions inventory data gaps",
-    "bike lanes", "comunità energetiche finanziamento", "Wärmeplanung", "PV rooftops", "NBS", "EIB loan",
-    "waste heat from industry", "free public transport",
-)
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:

@@ -4,35 +4,16 @@ one), because only a real server shows whether a body was received and whether `
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 from nzc_knowledge.api.app import create_app
-from nzc_knowledge.settings import Settings
-
-
-TOKEN = "hardening-token"
-
-
-UPLOAD_LIMIT = 50_000
-
-
-REQUEST_LIMIT = 10_000
-
+from hardening_settings import REQUEST_LIMIT, TOKEN, UPLOAD_LIMIT, settings_for
 
 TWENTY_MB = 20_000_000
-
-
-def settings_for(tmp_path: Path, **overrides) -> Settings:
-    values = dict(index_dir=tmp_path / "index", source_dir=tmp_path / "source", admin_token=TOKEN,
-                  max_upload_bytes=UPLOAD_LIMIT, max_request_bytes=REQUEST_LIMIT, log_format="json")
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -9,14 +9,7 @@ from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.tag import Tagger
 
-PROCUREMENT_DE = (
-    "Das strenge Vergaberecht verzögerte die Ausschreibung der Wärmepumpen um ein Jahr: im ersten Vergabeverfahren "
-    "gingen keine Angebote ein, weil die Vergabevorschriften nur den niedrigsten Preis zuließen."
-)
-ACCEPTANCE_PL = (
-    "Strefa czystego transportu wywołała sprzeciw mieszkańców i protesty kierowców; petycja przeciwko przepisom "
-    "zebrała tysiące podpisów, a nieufność wobec danych urzędu tylko rosła."
-)
+from barrier_texts import ACCEPTANCE_PL, PROCUREMENT_DE
 
 
 @pytest.fixture(scope="module")

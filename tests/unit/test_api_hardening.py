@@ -11,7 +11,6 @@ import json
 import logging
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,16 +21,7 @@ from nzc_knowledge.api.logs import JsonFormatter, RequestIdFilter
 from nzc_knowledge.errors import AdminDenied
 from nzc_knowledge.settings import Settings
 
-TOKEN = "hardening-token"
-UPLOAD_LIMIT = 50_000
-REQUEST_LIMIT = 10_000
-
-
-def settings_for(tmp_path: Path, **overrides) -> Settings:
-    values = dict(index_dir=tmp_path / "index", source_dir=tmp_path / "source", admin_token=TOKEN,
-                  max_upload_bytes=UPLOAD_LIMIT, max_request_bytes=REQUEST_LIMIT, log_format="json")
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
+from hardening_settings import REQUEST_LIMIT, TOKEN, settings_for
 
 
 @pytest.fixture

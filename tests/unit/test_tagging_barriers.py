@@ -8,14 +8,8 @@ from nzc_knowledge.ingest.label_knowledge import BARRIER_STATEMENTS, label_phras
 from nzc_knowledge.ingest.tag import Tagger
 from nzc_knowledge.taxonomy import keys_of
 
-PROCUREMENT_DE = (
-    "Das strenge Vergaberecht verzögerte die Ausschreibung der Wärmepumpen um ein Jahr: im ersten Vergabeverfahren "
-    "gingen keine Angebote ein, weil die Vergabevorschriften nur den niedrigsten Preis zuließen."
-)
-ACCEPTANCE_PL = (
-    "Strefa czystego transportu wywołała sprzeciw mieszkańców i protesty kierowców; petycja przeciwko przepisom "
-    "zebrała tysiące podpisów, a nieufność wobec danych urzędu tylko rosła."
-)
+from barrier_texts import ACCEPTANCE_PL, PROCUREMENT_DE
+
 REGULATION_IT = (
     "L'instabilità normativa ha bloccato i cantieri: le modifiche normative sulla cessione del credito e una sentenza "
     "del TAR hanno fermato i lavori di riqualificazione per due anni."
