@@ -277,3 +277,16 @@ def test_segment_rows_map_global_rows_to_live_local_rows_and_back():
     assert rows.local_allowed(0, None).tolist() == [0, 3] and rows.local_allowed(1, None) is None
     with pytest.raises(IndexError):
         list(rows.split([5]))
+
+
+def test_bm25_scores_equal_those_of_bm25s_lucene_on_one_segment():
+    import bm25s
+
+    rng = np.random.default_rng(5)
+    words = [f"w{number}" for number in range(200)]
+    documents = [[words[int(index) % 200] for index in rng.zipf(1.3, size=rng.integers(2, 50))] for _ in range(500)]
+    reference = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
+    reference.index(documents, show_progress=False)
+    ours = LexicalIndex.build(documents)
+    for query in (["w1"], ["w4", "w4", "w90"], ["w150", "w2"]):
+        assert np.allclose(ours.scores(query), reference.get_scores(query), atol=1e-5)
