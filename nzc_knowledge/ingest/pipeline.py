@@ -149,6 +149,31 @@ def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, 
     return reuse
 
 
+def publish_segment(store: SnapshotStore, base: IncrementalBase, snapshot: Snapshot, fingerprint: str) -> tuple[str, int, int]:
+    """Publish `base` plus one new segment; return (snapshot id, new passages, passages marked deleted).
+
+    `snapshot` (in memory) holds every live resource in source order but only the passages of resources not in
+    `base.kept`; `base`'s passages of resources not kept (changed or removed files) are marked deleted. The
+    vocabulary is `base`'s minus the deleted passages' words plus the new ones', as a full rebuild would count it.
+    """
+    previous = base.snapshot
+    addition = dataclasses.replace(
+        snapshot, resources=[resource for resource in snapshot.resources if resource.id not in base.kept])
+    removed = [previous.resource_chunks[row] for row, resource in enumerate(previous.resources)
+               if resource.id not in base.kept]
+    removed_rows = np.concatenate(removed).astype(np.int64) if removed else np.empty(0, dtype=np.int64)
+    vocabulary = Counter(previous.vocabulary)
+    for start in range(0, len(removed_rows), 10_000):
+        vocabulary.subtract(word for text in previous.chunk_text(removed_rows[start : start + 10_000].tolist())
+                            for word in surface_words(text))
+    vocabulary.update(snapshot.vocabulary)
+    with store.build(fingerprint) as (snapshot_id, folder):
+        manifest = dict(snapshot.manifest, snapshot_id=snapshot_id)
+        save_incremental(folder, base.folder, previous, snapshot.resources, addition, removed_rows, manifest,
+                         {word: count for word, count in vocabulary.items() if count > 0}, snapshot.extras)
+    return snapshot_id, len(addition.chunks), len(removed_rows)
+
+
 def near_duplicates(
     resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_SIMILARITY
 ) -> list[tuple[str, str, float]]:
@@ -382,28 +407,14 @@ class IngestPipeline:
                 snapshot.manifest["snapshot_id"] = snapshot_id
                 snapshot.save(folder)
             return snapshot_id, len(snapshot.chunks)
-        previous = base.snapshot
-        addition = dataclasses.replace(
-            snapshot, resources=[resource for resource in snapshot.resources if resource.id not in base.kept])
-        removed = [previous.resource_chunks[row] for row, resource in enumerate(previous.resources)
-                   if resource.id not in base.kept]
-        removed_rows = np.concatenate(removed) if removed else np.empty(0, dtype=np.int64)
-        vocabulary = Counter(previous.vocabulary)
-        for start in range(0, len(removed_rows), 10_000):
-            vocabulary.subtract(word for text in previous.chunk_text(removed_rows[start : start + 10_000].tolist())
-                                for word in surface_words(text))
-        vocabulary.update(snapshot.vocabulary)
-        kept_pairs = [pair for pair in previous.manifest.get("near_duplicates", [])
+        kept_pairs = [pair for pair in base.snapshot.manifest.get("near_duplicates", [])
                       if pair[0] in base.kept and pair[1] in base.kept]
         report.near_duplicates = sorted({tuple(pair) for pair in kept_pairs} | set(report.near_duplicates))
-        manifest = dict(snapshot.manifest, near_duplicates=[list(pair) for pair in report.near_duplicates])
-        with store.build(fingerprint) as (snapshot_id, folder):
-            manifest["snapshot_id"] = snapshot_id
-            save_incremental(folder, base.folder, previous, snapshot.resources, addition, removed_rows, manifest,
-                             {word: count for word, count in vocabulary.items() if count > 0}, snapshot.extras)
-        report.notes.append(f"segments: {len(addition.chunks)} new passages in a new segment, "
-                            f"{len(removed_rows)} passages of changed or removed files marked deleted")
-        return snapshot_id, len(previous.chunks) - len(removed_rows) + len(addition.chunks)
+        snapshot.manifest["near_duplicates"] = [list(pair) for pair in report.near_duplicates]
+        snapshot_id, added, removed = publish_segment(store, base, snapshot, fingerprint)
+        report.notes.append(f"segments: {added} new passages in a new segment, "
+                            f"{removed} passages of changed or removed files marked deleted")
+        return snapshot_id, len(base.snapshot.chunks) - removed + added
 
     def _extract_and_chunk(
         self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, ReusedFile]

@@ -290,3 +290,15 @@ def test_bm25_scores_equal_those_of_bm25s_lucene_on_one_segment():
     ours = LexicalIndex.build(documents)
     for query in (["w1"], ["w4", "w4", "w90"], ["w150", "w2"]):
         assert np.allclose(ours.scores(query), reference.get_scores(query), atol=1e-5)
+
+
+def test_the_scale_bench_measures_a_changed_file_published_as_one_small_segment(corpus):
+    from nzc_knowledge.bench.scale import change_to_searchable
+
+    _, index, _ = corpus
+    store = SnapshotStore(index)
+    before = store.current_id()
+    change = change_to_searchable(store)
+    assert change["found"] and change["passages_changed"] == change["passages_marked_deleted"] > 0
+    assert change["bytes_shared_by_hard_link"] > 0 and store.current_id() == change["snapshot_id"] != before
+    assert len(_current(index).segments) == 2
