@@ -98,8 +98,12 @@ class Postings:
         """How many of these passages hold each term (for the deleted rows' share of the statistics)."""
         if len(rows) == 0:
             return {}
-        matrix = sparse.csc_matrix((self.frequencies, self.rows, self.indptr), shape=(self.size, len(self.terms)))
-        counts = np.diff(matrix[np.asarray(rows)].tocsc().indptr)
+        chosen = np.zeros(self.size, dtype=bool)
+        chosen[np.asarray(rows, dtype=np.int64)] = True
+        # Positions of the chosen passages in the postings, then the term (column) each position belongs to.
+        positions = np.flatnonzero(chosen[self.rows])
+        columns = np.searchsorted(self.indptr, positions, side="right") - 1
+        counts = np.bincount(columns, minlength=len(self.terms))
         return {self.terms[column]: int(counts[column]) for column in np.flatnonzero(counts)}
 
     def save(self, folder: Path) -> None:
