@@ -87,6 +87,11 @@ def _current(index: Path) -> Snapshot:
     return Snapshot.load(SnapshotStore(index).current_path())
 
 
+def _ranked(pairs) -> list[tuple[str, float]]:
+    """(id, score) best first, scores rounded; ids of equal rounded scores in id order (row order may differ)."""
+    return sorted(((item, round(float(score), 4)) for item, score in pairs), key=lambda pair: (-pair[1], pair[0]))
+
+
 def _results(snapshot: Snapshot) -> dict[str, object]:
     """What a search returns, independent of row numbers: resources and passages by id, scores rounded."""
     service = SearchService(snapshot, _HashEncoder())
@@ -94,13 +99,13 @@ def _results(snapshot: Snapshot) -> dict[str, object]:
     found: dict[str, object] = {}
     for query in QUERIES:
         page = service.search(query, limit=10)
-        found[f"hybrid {query}"] = [(hit.resource.id, round(hit.score, 4)) for hit in page.hits]
+        found[f"hybrid {query}"] = _ranked((hit.resource.id, hit.score) for hit in page.hits)
         found[f"facets {query}"] = page.facets
         ids, scores = snapshot.lexical.search(lexical_terms(query, "en"), 10)
         assert query == "glacier monitoring" or len(ids), "every query but one matches some passage"
-        found[f"bm25 {query}"] = [(snapshot.chunk(row).id, round(float(score), 4)) for row, score in zip(ids, scores)]
+        found[f"bm25 {query}"] = _ranked((snapshot.chunk(row).id, score) for row, score in zip(ids, scores))
         ids, scores = snapshot.dense.search(encoder.encode_queries([query])[0], 10)
-        found[f"dense {query}"] = [(snapshot.chunk(row).id, round(float(score), 4)) for row, score in zip(ids, scores)]
+        found[f"dense {query}"] = _ranked((snapshot.chunk(row).id, score) for row, score in zip(ids, scores))
     found["resources"] = [resource.id for resource in snapshot.resources]
     found["chunks"] = sorted(chunk.id for chunk in snapshot.chunks)
     found["vocabulary"] = snapshot.vocabulary
@@ -302,3 +307,22 @@ def test_the_scale_bench_measures_a_changed_file_published_as_one_small_segment(
     assert change["found"] and change["passages_changed"] == change["passages_marked_deleted"] > 0
     assert change["bytes_shared_by_hard_link"] > 0 and store.current_id() == change["snapshot_id"] != before
     assert len(_current(index).segments) == 2
+
+
+def test_a_reindex_merges_its_segments_once_there_are_more_than_merge_at(tmp_path):
+    from nzc_knowledge.ingest.build import build_snapshot
+
+    source, index = tmp_path / "source", tmp_path / "index"
+    files = dict(FILES)
+    counts = []
+    for step in range(3):
+        files[f"extra{step}.md"] = f"# Extra {step}\n\nGlacier monitoring report number {step} about ice."
+        _write(source, files)
+        report = build_snapshot(source, index, encoder=_HashEncoder(), multilingual=None, merge_at=2, keep_snapshots=10,
+                                settings=IngestSettings(tag_resources=False), extensions={"listing": _resource_ids})
+        counts.append(len(_current(index).segments))
+    assert counts == [1, 2, 1]  # the third build made a third segment, then merged all three
+    assert any("merged" in note for note in report.notes)
+    rows = SnapshotStore(index).list()
+    assert [row["segments"] for row in rows[:2]] == [1, 3] and rows[0]["current"]
+    assert _results(_current(index)) == _results(Snapshot.load(SnapshotStore(index).path(rows[1]["snapshot_id"])))
