@@ -52,12 +52,12 @@ class Postings:
     @classmethod
     def build(cls, documents: Sequence[Sequence[str]]) -> Postings:
         term_index: dict[str, int] = {}
-        columns = [term_index.setdefault(term, len(term_index)) for document in documents for term in document]
         lengths = np.fromiter((len(document) for document in documents), dtype=np.int32, count=len(documents))
+        columns = np.fromiter((term_index.setdefault(term, len(term_index)) for document in documents for term in document),
+                              dtype=np.int32, count=int(lengths.sum()))
         document_rows = np.repeat(np.arange(len(documents), dtype=np.int32), lengths)
         counts = sparse.csc_matrix(
-            (np.ones(len(columns), dtype=np.float32), (document_rows, np.asarray(columns, dtype=np.int64))),
-            shape=(len(documents), len(term_index)),
+            (np.ones(len(columns), dtype=np.uint16), (document_rows, columns)), shape=(len(documents), len(term_index)),
         )
         counts.sum_duplicates()
         counts.sort_indices()

@@ -60,10 +60,13 @@ class SegmentedDense:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         found_ids, found_scores = [], []
         for segment, part in enumerate(self.parts):
-            local_allowed = self.rows.local_allowed(segment, allowed)
-            if local_allowed is not None and len(local_allowed) == 0:
-                continue
-            ids, scores = part.search(query, k, local_allowed)
+            if allowed is None:  # live rows only: skip the few deleted ones rather than list the many live ones
+                ids, scores = part.search(query, k, excluded=self.rows.deleted[segment])
+            else:
+                local_allowed = self.rows.local_allowed(segment, allowed)
+                if len(local_allowed) == 0:
+                    continue
+                ids, scores = part.search(query, k, local_allowed)
             found_ids.append(self.rows.to_global(segment, ids))
             found_scores.append(scores)
         if not found_ids:
