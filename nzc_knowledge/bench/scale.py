@@ -94,7 +94,8 @@ def _folder_bytes(folder: Path) -> dict[str, int]:
     for path in folder.rglob("*"):
         if path.is_file():
             top = path.relative_to(folder).parts
-            key = "/".join(top[:2]) if top[0] == "segment" and len(top) > 1 else top[0]
+            # segments/<id>/<part>/...: summed per part over all segments
+            key = f"segments/{top[2]}" if top[0] == "segments" and len(top) > 2 else top[0]
             sizes[key] = sizes.get(key, 0) + path.stat().st_size
     return sizes
 
