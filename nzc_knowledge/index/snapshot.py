@@ -295,18 +295,20 @@ def save_incremental(
         dtype=np.int32,
     ).reshape(-1, 2)
     multilingual = [] if any(part is None for part in multilingual_parts) else multilingual_parts
-    _write_version(folder, manifest, resources, location, new_entries, vocabulary, extras, dense_parts, multilingual)
+    _write_version(folder, manifest, resources, location, new_entries, vocabulary, extras, dense_parts, multilingual,
+                   base_folder=base_folder)
 
 
 def _write_version(folder: Path, manifest: dict[str, Any], resources: Sequence[Resource], location: np.ndarray,
                    entries: list[dict[str, Any]], vocabulary: dict[str, int], extras: dict[str, Any],
-                   dense_parts: Sequence[DenseIndex], multilingual_parts: Sequence[DenseIndex]) -> None:
-    """The version's own small files, the manifest last."""
+                   dense_parts: Sequence[DenseIndex], multilingual_parts: Sequence[DenseIndex],
+                   base_folder: Path | None = None) -> None:
+    """The version's own small files, the manifest last; a JSON file equal to the base version's is linked."""
     _write_jsonl(folder / "resources.jsonl", ({**resource.to_dict(), "text": ""} for resource in resources))
     np.save(folder / RESOURCE_LOCATION, np.asarray(location, dtype=np.int32).reshape(-1, 2))
-    (folder / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+    _write_or_link(folder / "vocabulary.json", json.dumps(vocabulary, ensure_ascii=False), base_folder)
     for name, value in extras.items():
-        (folder / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        _write_or_link(folder / f"{name}.json", json.dumps(value, ensure_ascii=False), base_folder)
     live = sum(entry["passages"] - entry["deleted"] for entry in entries)
     manifest = dict(manifest, format_version=FORMAT_VERSION, extras=sorted(extras), segments=entries)
     manifest.pop("passage_languages", None)  # read from the segments
@@ -318,6 +320,21 @@ def _write_version(folder: Path, manifest: dict[str, Any], resources: Sequence[R
         path.relative_to(folder).as_posix(): path.stat().st_size for path in sorted(folder.rglob("*")) if path.is_file()
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_or_link(path: Path, text: str, base_folder: Path | None) -> None:
+    """Write `text`, or hard-link the base version's file of the same name when it holds exactly these bytes
+    (city profiles and the vocabulary rarely change with one file)."""
+    data = text.encode("utf-8")
+    if base_folder is not None:
+        previous = base_folder / path.name
+        try:
+            if previous.stat().st_size == len(data) and previous.read_bytes() == data:
+                os.link(previous, path)
+                return
+        except OSError:
+            pass
+    path.write_bytes(data)
 
 
 def _describe(parts: Sequence[DenseIndex]) -> dict[str, Any]:
