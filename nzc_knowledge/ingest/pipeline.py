@@ -174,6 +174,31 @@ def publish_segment(store: SnapshotStore, base: IncrementalBase, snapshot: Snaps
     return snapshot_id, len(addition.chunks), len(removed_rows)
 
 
+def _duplicates_of_unchanged(base: IncrementalBase, snapshot: Snapshot, candidates: int = 20,
+                             threshold: float = NEAR_DUPLICATE_SIMILARITY) -> set[tuple[str, str, float]]:
+    """Near-duplicate pairs of a new resource and an unchanged one: the unchanged resources owning the passages
+    nearest to each new resource's mean vector are compared by mean vector (no pass over the whole index)."""
+    previous, pairs = base.snapshot, set()
+    new_vectors = snapshot.dense.all_vectors()
+    rows_of: dict[str, list[int]] = {}
+    for row, chunk in enumerate(snapshot.chunks):
+        rows_of.setdefault(chunk.resource_id, []).append(row)
+    for resource_id, rows in rows_of.items():
+        centroid = new_vectors[rows].sum(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        hits, _ = previous.dense.search(centroid, candidates)
+        for owner in sorted({int(previous.chunk_resource[hit]) for hit in hits.tolist()}):
+            other = previous.resources[owner].id
+            if other not in base.kept:
+                continue
+            theirs = previous.dense.vectors_of(previous.resource_chunks[owner]).sum(axis=0)
+            score = float(centroid @ theirs) / max(float(np.linalg.norm(theirs)), 1e-12)
+            if score >= threshold:
+                first, second = sorted((resource_id, other))
+                pairs.add((first, second, round(score, 4)))
+    return pairs
+
+
 def near_duplicates(
     resources: list[Resource], chunks: list[Chunk], vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_SIMILARITY
 ) -> list[tuple[str, str, float]]:
@@ -409,7 +434,8 @@ class IngestPipeline:
             return snapshot_id, len(snapshot.chunks)
         kept_pairs = [pair for pair in base.snapshot.manifest.get("near_duplicates", [])
                       if pair[0] in base.kept and pair[1] in base.kept]
-        report.near_duplicates = sorted({tuple(pair) for pair in kept_pairs} | set(report.near_duplicates))
+        report.near_duplicates = sorted({tuple(pair) for pair in kept_pairs} | set(report.near_duplicates)
+                                        | _duplicates_of_unchanged(base, snapshot))
         snapshot.manifest["near_duplicates"] = [list(pair) for pair in report.near_duplicates]
         snapshot_id, added, removed = publish_segment(store, base, snapshot, fingerprint)
         report.notes.append(f"segments: {added} new passages in a new segment, "

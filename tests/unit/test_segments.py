@@ -326,3 +326,12 @@ def test_a_reindex_merges_its_segments_once_there_are_more_than_merge_at(tmp_pat
     rows = SnapshotStore(index).list()
     assert [row["segments"] for row in rows[:2]] == [1, 3] and rows[0]["current"]
     assert _results(_current(index)) == _results(Snapshot.load(SnapshotStore(index).path(rows[1]["snapshot_id"])))
+
+
+def test_an_incremental_build_reports_a_new_file_that_duplicates_an_unchanged_one(corpus):
+    source, index, _ = corpus
+    _write(source, dict(FILES, **{"copy.md": FILES["solar.md"].replace("Solar schools", "Solar schools again")}))
+    report = _ingest(source, index)
+    solar = next(resource.id for resource in _current(index).resources if resource.file == "solar.md")
+    copy = next(resource.id for resource in _current(index).resources if resource.file == "copy.md")
+    assert {tuple(sorted((first, second))) for first, second, _ in report.near_duplicates} == {tuple(sorted((solar, copy)))}
