@@ -264,7 +264,8 @@ class IngestPipeline:
 
         Incremental by default: files whose bytes and manifest entry are unchanged since the current snapshot keep
         their extracted text, chunks, vectors and tags; only new or changed files are extracted and embedded, and
-        deleted files leave the index. A change of encoder, chunker, tagger or pipeline version forces a full
+        deleted files leave the index. The new version shares the previous one's segments (hard links), adds one
+        segment for the new and changed files and marks the passages of changed and removed files deleted. A change of encoder, chunker, tagger or pipeline version forces a full
         rebuild, and the report says why.
         """
         started = time.perf_counter()
