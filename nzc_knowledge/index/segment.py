@@ -1,6 +1,7 @@
 """One segment: an immutable folder holding the passages of some resources and every index over them.
 
     segment.json            its resource ids (local resource rows) and passage languages
+    resources.jsonl         its resources' metadata without bodies, one line per local resource row
     passage_resource.npy    per passage (local row), its local resource row (int32)
     passage_language.npy    per passage, its language as an index into segment.json's languages (int16)
     texts.sqlite            passage texts, headings, tags and resource bodies, read on demand
@@ -23,9 +24,10 @@ import numpy as np
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import FOLDER as LEXICAL_FOLDER, Postings
 from nzc_knowledge.index.passages import STORE_FILE, TextStore, write_store
-from nzc_knowledge.models import Chunk
+from nzc_knowledge.models import Chunk, Resource
 
 SEGMENT_FILE = "segment.json"
+RESOURCES = "resources.jsonl"
 DENSE = "dense"
 MULTILINGUAL = "multilingual"
 PASSAGE_RESOURCE = "passage_resource.npy"
@@ -34,7 +36,7 @@ PASSAGE_LANGUAGE = "passage_language.npy"
 
 def write_segment(
     folder: Path,
-    resource_ids: Sequence[str],
+    resources: Sequence[Resource],
     resource_texts: Iterable[str],
     chunks: Iterable[Chunk],
     chunk_resource: np.ndarray,
@@ -44,8 +46,11 @@ def write_segment(
     multilingual: DenseIndex | None,
     postings: Postings,
 ) -> None:
-    """Write one segment folder (`chunk_resource` holds local resource rows, i.e. positions in `resource_ids`)."""
+    """Write one segment folder (`chunk_resource` holds local resource rows, i.e. positions in `resources`)."""
     folder.mkdir(parents=True)
+    with (folder / RESOURCES).open("w", encoding="utf-8") as handle:
+        for resource in resources:
+            handle.write(json.dumps({**resource.to_dict(), "text": ""}, ensure_ascii=False) + "\n")
     write_store(folder / STORE_FILE, chunks, resource_texts)
     np.save(folder / PASSAGE_RESOURCE, np.asarray(chunk_resource, dtype=np.int32))
     np.save(folder / PASSAGE_LANGUAGE, np.asarray(language_codes, dtype=np.int16))
@@ -55,7 +60,7 @@ def write_segment(
         (folder / MULTILINGUAL).mkdir()
         multilingual.save(folder / MULTILINGUAL)
     postings.save(folder / LEXICAL_FOLDER)
-    description = {"resource_ids": list(resource_ids), "languages": list(languages), "passages": postings.size}
+    description = {"resource_ids": [resource.id for resource in resources], "languages": list(languages), "passages": postings.size}
     (folder / SEGMENT_FILE).write_text(json.dumps(description, ensure_ascii=False), encoding="utf-8")
 
 
@@ -64,6 +69,7 @@ class Segment:
     """A loaded segment (indexes in memory or memory-mapped, texts on demand)."""
 
     resource_ids: list[str]
+    resources: list[Resource]  # metadata without bodies, by local resource row
     languages: list[str | None]
     passage_resource: np.ndarray
     language_codes: np.ndarray
@@ -82,6 +88,7 @@ class Segment:
         mode = "r" if mmap else None
         return cls(
             resource_ids=description["resource_ids"],
+            resources=_read_resources(folder / RESOURCES),
             languages=description["languages"],
             passage_resource=np.load(folder / PASSAGE_RESOURCE, mmap_mode=mode),
             language_codes=np.load(folder / PASSAGE_LANGUAGE, mmap_mode=mode),
@@ -90,3 +97,8 @@ class Segment:
             multilingual=DenseIndex.load(folder / MULTILINGUAL, mmap=mmap) if (folder / MULTILINGUAL).exists() else None,
             postings=Postings.load(folder / LEXICAL_FOLDER, mmap=mmap),
         )
+
+
+def _read_resources(path: Path) -> list[Resource]:
+    with path.open(encoding="utf-8") as handle:
+        return [Resource.from_dict(json.loads(line)) for line in handle if line.strip()]

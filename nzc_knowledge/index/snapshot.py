@@ -5,8 +5,8 @@ unfinished build and is never served.
 
 Format 3 (why: a million passages on a 2-core box, and one changed file must not rewrite the index):
     manifest.json           lists the segments in order, each with its passage count and deleted rows
-    resources.jsonl         every live resource's metadata, without bodies, in source order
-    resource_location.npy   per resource row, (segment position, local resource row) of the segment holding it
+    resource_location.npy   per resource row (source order), (segment position, local resource row) of the
+                            segment holding its metadata, passages and body
     vocabulary.json, <extra>.json
     segments/<segment-id>/  immutable segments (see `index/segment.py`): passages, texts, FAISS and BM25 indexes
     deletions/<segment-id>.npy   the local rows of that segment this version no longer serves (sorted int64)
@@ -26,6 +26,7 @@ precomputed scores, which cannot be combined with other segments' statistics.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -150,7 +151,7 @@ class Snapshot:
             raise ValueError("only a snapshot built in memory (one segment, no deletions) is saved whole")
         folder.mkdir(parents=True, exist_ok=True)
         segment_id = str(self.manifest.get("snapshot_id") or "base")
-        write_segment(folder / SEGMENTS / segment_id, [resource.id for resource in self.resources],
+        write_segment(folder / SEGMENTS / segment_id, self.resources,
                       (self.resource_text(row) for row in range(len(self.resources))), self.chunks,
                       self.chunk_resource, self.passage_languages, self.chunk_language_codes, self.dense,
                       self.multilingual, self.lexical.parts[0])
@@ -178,8 +179,9 @@ class Snapshot:
             for entry in entries
         ]
         rows = SegmentRows([segment.size for segment in segments], deleted)
-        resources = [Resource.from_dict(row) for row in _read_jsonl(folder / "resources.jsonl")]
         location = np.load(folder / RESOURCE_LOCATION)
+        # Each resource's metadata is read from the segment holding it (unchanged ones are never rewritten).
+        resources = [segments[int(segment)].resources[int(local)] for segment, local in location.tolist()]
         languages = sorted({language for segment in segments for language in segment.languages},
                            key=lambda language: language or "")
         chunk_resource, language_codes = _columns(segments, rows, location, languages, folder.name)
@@ -215,7 +217,7 @@ class Snapshot:
         if self.rows is None:
             return self
         everything = np.arange(len(self.chunks), dtype=np.int64)
-        resources = [Resource.from_dict({**resource.to_dict(), "text": self.resource_text(row)})
+        resources = [dataclasses.replace(resource, text=self.resource_text(row))
                      for row, resource in enumerate(self.resources)]
         chunks = self.chunks_of(everything) if len(everything) else []
         postings = Postings.merge(self.lexical.parts, self.rows.live)
@@ -281,7 +283,7 @@ def save_incremental(
     added_position = {}
     if addition is not None and (len(addition.resources) or len(addition.chunks)):
         segment_id = str(manifest["snapshot_id"])
-        write_segment(folder / SEGMENTS / segment_id, [resource.id for resource in addition.resources],
+        write_segment(folder / SEGMENTS / segment_id, addition.resources,
                       (addition.resource_text(row) for row in range(len(addition.resources))), addition.chunks,
                       addition.chunk_resource, addition.passage_languages, addition.chunk_language_codes,
                       addition.dense, addition.multilingual, addition.lexical.parts[0])
@@ -304,7 +306,6 @@ def _write_version(folder: Path, manifest: dict[str, Any], resources: Sequence[R
                    dense_parts: Sequence[DenseIndex], multilingual_parts: Sequence[DenseIndex],
                    base_folder: Path | None = None) -> None:
     """The version's own small files, the manifest last; a JSON file equal to the base version's is linked."""
-    _write_jsonl(folder / "resources.jsonl", ({**resource.to_dict(), "text": ""} for resource in resources))
     np.save(folder / RESOURCE_LOCATION, np.asarray(location, dtype=np.int32).reshape(-1, 2))
     _write_or_link(folder / "vocabulary.json", json.dumps(vocabulary, ensure_ascii=False), base_folder)
     for name, value in extras.items():
@@ -390,14 +391,3 @@ def _link_tree(source: Path, target: Path) -> None:
             os.link(path, destination)
         except OSError:
             shutil.copy2(path, destination)
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
