@@ -334,3 +334,19 @@ def test_an_incremental_build_reports_a_new_file_that_duplicates_an_unchanged_on
     solar = next(resource.id for resource in _current(index).resources if resource.file == "solar.md")
     copy = next(resource.id for resource in _current(index).resources if resource.file == "copy.md")
     assert {tuple(sorted((first, second))) for first, second, _ in report.near_duplicates} == {tuple(sorted((solar, copy)))}
+
+
+def test_nzc_snapshots_list_shows_segments_and_deleted_passages(corpus):
+    from click.testing import CliRunner
+
+    from nzc_knowledge.cli import main
+
+    source, index, _ = corpus
+    _write(source, {name: text for name, text in FILES.items() if name != "trees.md"})
+    _ingest(source, index)
+    deleted = _current(index).rows.deleted_count()
+    result = CliRunner().invoke(main, ["snapshots", "list", "--index-dir", str(index)])
+    assert result.exit_code == 0
+    current, older = result.output.splitlines()[:2]
+    assert current.startswith("* ") and current.endswith(f"1 segments, {deleted} deleted") and deleted > 0
+    assert older.endswith("1 segments, 0 deleted")
