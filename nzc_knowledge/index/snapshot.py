@@ -142,9 +142,6 @@ class Snapshot:
         position = self.resource_index.get(resource_id)
         return None if position is None else self.resources[position]
 
-    def segment_count(self) -> int:
-        return len(self.segments) if self.segments else 1
-
     def save(self, folder: Path) -> None:
         """Write all parts as one segment, the manifest last (a full build, or a merge of a segmented snapshot)."""
         if not isinstance(self.dense, DenseIndex) or len(self.lexical.parts) != 1 or not self.lexical.rows.simple:
