@@ -118,8 +118,10 @@ class Postings:
     def load(cls, folder: Path, mmap: bool = False) -> Postings:
         mode = "r" if mmap else None
         terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        # Frequencies are read only while loading (into the per-posting saturation) and merging: always mapped,
+        # so a served index holds 8 bytes a posting (rows and saturation), as bm25s' precomputed scores did.
         return cls(terms, np.load(folder / "indptr.npy"), np.load(folder / "rows.npy", mmap_mode=mode),
-                   np.load(folder / "frequencies.npy", mmap_mode=mode), np.load(folder / "lengths.npy"))
+                   np.load(folder / "frequencies.npy", mmap_mode="r"), np.load(folder / "lengths.npy"))
 
 
 class LexicalIndex:
