@@ -85,7 +85,8 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
         report = build_snapshot(source_dir, index_dir, encoder=load_encoder(options=settings.encoder_options), progress=bars, keep_snapshots=keep or settings.keep_snapshots,
                                 extensions=snapshot_extensions(source_dir), full=full,
                                 multilingual=settings.multilingual_encoder_name,
-                                settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
+                                settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)),
+                                merge_at=settings.segment_merge_at)
     finally:
         bars.close()
     if as_json:
@@ -187,7 +188,9 @@ def info(index_dir: Path, as_json: bool) -> None:
         click.echo(f"multilingual  {multilingual['name']} ({multilingual['dimension']}-d), a second dense index")
     click.echo(f"chunker       {manifest['chunker']}")
     click.echo(f"dense index   faiss {manifest['dense_index']['type']} ({manifest['dense_index']['metric']})")
-    click.echo(f"lexical index bm25s {manifest['lexical_index']['method']}")
+    click.echo(f"lexical index BM25 {manifest['lexical_index']['method']} (collection-wide statistics)")
+    segments = manifest.get("segments") or []
+    click.echo(f"segments      {len(segments)}, {sum(entry.get('deleted', 0) for entry in segments)} passages marked deleted")
     click.echo(f"size on disk  {size / 1e6:.1f} MB")
     for item in manifest.get("skipped", []):
         click.echo(f"skipped       {item['file']}: {item['reason']}")
@@ -228,7 +231,9 @@ def snapshots_list(index_dir: Path) -> None:
         if row["problem"]:
             click.echo(f"{mark} {row['snapshot_id']}  damaged: {row['problem']}")
             continue
-        click.echo(f"{mark} {row['snapshot_id']}  {row['created_at']}  {row['resources']} resources, {row['chunks']} chunks")
+        segments = f", {row['segments']} segments, {row['deleted']} deleted" if row.get("segments") else ""
+        click.echo(f"{mark} {row['snapshot_id']}  {row['created_at']}  {row['resources']} resources, {row['chunks']} chunks"
+                   f"{segments}")
 
 
 @snapshots.command("rollback")

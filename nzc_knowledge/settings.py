@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_query_length: int = Field(512, description="Longest accepted query, in characters.")
     max_limit: int = Field(100, description="Largest accepted page size for list endpoints.")
     keep_snapshots: int = Field(5, description="How many snapshots a reindex keeps (older ones are deleted).")
+    segment_merge_at: int = Field(
+        8, ge=1, description="Segments a snapshot may have before a reindex merges them into one (each incremental "
+                             "reindex adds one).")
     max_upload_bytes: int = Field(20_000_000, description="Largest file accepted by POST /admin/resources.")
     max_request_bytes: int = Field(
         1_000_000,

@@ -257,6 +257,7 @@ def main() -> int:
             settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)),
             extensions=snapshot_extensions(settings.source_dir),
             multilingual=_load_encoder(multilingual, threads) if multilingual else None,
+            merge_at=settings.segment_merge_at,  # merged in this worker after publishing: searches never wait
         )
         logger.info("reindex worker finished in %.1f s", time.monotonic() - started)
         send({"event": "succeeded", "report": report.to_dict(),

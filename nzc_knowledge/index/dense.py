@@ -148,9 +148,13 @@ class DenseIndex:
             return faiss.rev_swig_ptr(self.index.get_xb(), self.size * self.dimension).reshape(self.size, self.dimension)
         return self.index.reconstruct_n(0, self.size)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (ids, scores) for one query vector; `allowed` is a sorted array of permitted ids or None."""
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
+               excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (ids, scores) for one query vector; `allowed` is a sorted array of permitted ids or None;
+        `excluded` (used without `allowed`) a few ids never to return, e.g. a segment's deleted rows."""
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if allowed is None and excluded is not None and len(excluded):
+            return self._search_excluding(query, k, np.asarray(excluded, dtype=np.int64))
         total = self.size
         if total == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
@@ -161,6 +165,20 @@ class DenseIndex:
         k = min(k, total if allowed is None else len(allowed))
         params = self._params(allowed)
         scores, ids = self.index.search(query, k, params=params) if params else self.index.search(query, k)
+        keep = ids[0] >= 0
+        return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def _search_excluding(self, query: np.ndarray, k: int, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """An unfiltered search that skips a few ids inside FAISS (a selector of the excluded ids, not the allowed)."""
+        k = min(k, self.size - len(excluded))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(excluded))
+        if self._ivf is None:
+            params = faiss.SearchParameters(sel=selector)
+        else:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=int(self.nprobe or self._ivf.nprobe))
+        scores, ids = self.index.search(query, k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 

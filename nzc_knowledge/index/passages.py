@@ -95,13 +95,42 @@ class TextStore:
             self._local.connection = None
 
 
+class SegmentedTexts:
+    """The texts of a snapshot made of segments: global passage rows and snapshot resource rows, each read from
+    the text store of the segment that holds it."""
+
+    def __init__(self, stores: Sequence[TextStore], rows, resource_location: np.ndarray) -> None:
+        self.stores = list(stores)
+        self.rows = rows  # a SegmentRows
+        self.resource_location = resource_location  # per snapshot resource row: (segment, local resource row)
+
+    def passage_rows(self, rows: Sequence[int], fields: Sequence[str] = _PASSAGE_FIELDS) -> list[tuple[Any, ...]]:
+        """The named fields of these passage rows, in the order asked."""
+        found: list[tuple[Any, ...] | None] = [None] * len(rows)
+        for segment, positions, local in self.rows.split(np.asarray(rows, dtype=np.int64)):
+            for position, values in zip(positions.tolist(), self.stores[segment].passage_rows(local.tolist(), fields), strict=True):
+                found[position] = values
+        return found  # type: ignore[return-value]
+
+    def passage_texts(self, rows: Sequence[int]) -> list[str]:
+        return [values[0] for values in self.passage_rows(rows, ("text",))]
+
+    def resource_text(self, row: int) -> str:
+        segment, local = self.resource_location[int(row)]
+        return self.stores[int(segment)].resource_text(int(local))
+
+    def close(self) -> None:
+        for store in self.stores:
+            store.close()
+
+
 class LazyChunks(Sequence[Chunk]):
     """The snapshot's passages as a sequence; each `Chunk` is read from the store when asked for, never kept.
 
     Filtering and roll-up fields come from the columns in memory; text, heading, tags from SQLite.
     """
 
-    def __init__(self, store: TextStore, resource_ids: Sequence[str], chunk_resource: np.ndarray,
+    def __init__(self, store: TextStore | SegmentedTexts, resource_ids: Sequence[str], chunk_resource: np.ndarray,
                  language_codes: np.ndarray, languages: Sequence[str | None]) -> None:
         self.store = store
         self._resource_ids = resource_ids

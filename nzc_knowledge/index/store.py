@@ -131,6 +131,7 @@ class SnapshotStore:
                 logger.warning("snapshot %s is damaged: %s", snapshot_id, problem)
             manifest = manifest or {}
             counts = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+            segments = manifest.get("segments") if isinstance(manifest.get("segments"), list) else []
             rows.append({
                 "snapshot_id": snapshot_id,
                 "created_at": manifest.get("created_at"),
@@ -138,6 +139,8 @@ class SnapshotStore:
                 "chunks": counts.get("chunks"),
                 "current": snapshot_id == current,
                 "problem": problem,
+                "segments": len(segments),
+                "deleted": sum(int(entry.get("deleted", 0)) for entry in segments if isinstance(entry, dict)),
             })
         return sorted(rows, key=_age_key, reverse=True)
 

@@ -25,7 +25,7 @@ from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.errors import BrokenSnapshot, ExtractionError, OutdatedSnapshot
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
-from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.snapshot import Snapshot, save_incremental
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.chunk import Chunker, ChunkerSettings
 from nzc_knowledge.ingest.extract.isolation import ExtractionLimits, IsolatedExtractor
@@ -39,7 +39,7 @@ from nzc_knowledge.text.language import detect_language
 logger = logging.getLogger(__name__)
 
 NEAR_DUPLICATE_SIMILARITY = 0.97  # mean-vector cosine above which two resources are reported as near-duplicates
-PIPELINE_VERSION = 4  # bump when extraction, chunking, analysis, tagging or the snapshot format changes what an index holds (3: passage tagger; 4: format 2)
+PIPELINE_VERSION = 5  # bump when extraction, chunking, analysis, tagging or the snapshot format changes what an index holds (3: passage tagger; 4: format 2; 5: format 3, segments)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SnapshotExtension = Callable[[list[Resource]], dict[str, Any]]  # extra snapshot parts computed from resources
 
@@ -110,12 +110,22 @@ def source_fingerprint(files: dict[str, str], entries: dict[str, dict[str, Any]]
 
 @dataclass
 class ReusedFile:
-    """What an unchanged file keeps from the previous snapshot."""
+    """What an unchanged file keeps from the previous snapshot: its resource (metadata and tags; its passages,
+    vectors and indexes stay in the previous snapshot's segments, which the new version shares)."""
 
     resource: Resource
-    chunks: list[Chunk]
-    vectors: list[np.ndarray]
-    multilingual_vectors: list[np.ndarray | None]
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    multilingual_vectors: list[np.ndarray | None] = field(default_factory=list)
+
+
+@dataclass
+class IncrementalBase:
+    """The snapshot an incremental build adds a segment to, and the resources it keeps from it."""
+
+    snapshot: Snapshot
+    folder: Path
+    kept: set[str]  # ids of the resources of unchanged files
 
 
 def file_key(source: SourceFile) -> str:
@@ -126,6 +136,8 @@ def file_key(source: SourceFile) -> str:
 
 
 def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, ReusedFile]:
+    """Unchanged files (same bytes and manifest entry): their resources, read from the previous snapshot's metadata
+    only (no passage, text or vector is read: the new version shares the segments that hold them)."""
     keys = previous.manifest.get("source_keys", {})
     by_file = {resource.file: position for position, resource in enumerate(previous.resources)}
     reuse = {}
@@ -133,21 +145,58 @@ def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, 
         position = by_file.get(source.relative)
         if position is None or keys.get(source.relative) != file_key(source):
             continue
-        rows = previous.resource_chunks[position]
-        # Vectors come back decoded from the previous index: exact from a flat one, within SQ8's rounding from a
-        # quantized one (which only large indexes are).
-        vectors = previous.dense.vectors_of(rows)
-        multilingual = (
-            list(previous.multilingual.vectors_of(rows)) if previous.multilingual is not None else [None] * len(rows)
-        )
-        resource = dataclasses.replace(previous.resources[position], text=previous.resource_text(position))
-        reuse[source.relative] = ReusedFile(
-            resource=resource,
-            chunks=previous.chunks_of(rows),
-            vectors=list(vectors),
-            multilingual_vectors=multilingual,
-        )
+        reuse[source.relative] = ReusedFile(resource=dataclasses.replace(previous.resources[position]))
     return reuse
+
+
+def publish_segment(store: SnapshotStore, base: IncrementalBase, snapshot: Snapshot, fingerprint: str) -> tuple[str, int, int]:
+    """Publish `base` plus one new segment; return (snapshot id, new passages, passages marked deleted).
+
+    `snapshot` (in memory) holds every live resource in source order but only the passages of resources not in
+    `base.kept`; `base`'s passages of resources not kept (changed or removed files) are marked deleted. The
+    vocabulary is `base`'s minus the deleted passages' words plus the new ones', as a full rebuild would count it.
+    """
+    previous = base.snapshot
+    addition = dataclasses.replace(
+        snapshot, resources=[resource for resource in snapshot.resources if resource.id not in base.kept])
+    removed = [previous.resource_chunks[row] for row, resource in enumerate(previous.resources)
+               if resource.id not in base.kept]
+    removed_rows = np.concatenate(removed).astype(np.int64) if removed else np.empty(0, dtype=np.int64)
+    vocabulary = Counter(previous.vocabulary)
+    for start in range(0, len(removed_rows), 10_000):
+        vocabulary.subtract(word for text in previous.chunk_text(removed_rows[start : start + 10_000].tolist())
+                            for word in surface_words(text))
+    vocabulary.update(snapshot.vocabulary)
+    with store.build(fingerprint) as (snapshot_id, folder):
+        manifest = dict(snapshot.manifest, snapshot_id=snapshot_id)
+        save_incremental(folder, base.folder, previous, snapshot.resources, addition, removed_rows, manifest,
+                         {word: count for word, count in vocabulary.items() if count > 0}, snapshot.extras)
+    return snapshot_id, len(addition.chunks), len(removed_rows)
+
+
+def _duplicates_of_unchanged(base: IncrementalBase, snapshot: Snapshot, candidates: int = 20,
+                             threshold: float = NEAR_DUPLICATE_SIMILARITY) -> set[tuple[str, str, float]]:
+    """Near-duplicate pairs of a new resource and an unchanged one: the unchanged resources owning the passages
+    nearest to each new resource's mean vector are compared by mean vector (no pass over the whole index)."""
+    previous, pairs = base.snapshot, set()
+    new_vectors = snapshot.dense.all_vectors()
+    rows_of: dict[str, list[int]] = {}
+    for row, chunk in enumerate(snapshot.chunks):
+        rows_of.setdefault(chunk.resource_id, []).append(row)
+    for resource_id, rows in rows_of.items():
+        centroid = new_vectors[rows].sum(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        hits, _ = previous.dense.search(centroid, candidates)
+        for owner in sorted({int(previous.chunk_resource[hit]) for hit in hits.tolist()}):
+            other = previous.resources[owner].id
+            if other not in base.kept:
+                continue
+            theirs = previous.dense.vectors_of(previous.resource_chunks[owner]).sum(axis=0)
+            score = float(centroid @ theirs) / max(float(np.linalg.norm(theirs)), 1e-12)
+            if score >= threshold:
+                first, second = sorted((resource_id, other))
+                pairs.add((first, second, round(score, 4)))
+    return pairs
 
 
 def near_duplicates(
@@ -215,7 +264,8 @@ class IngestPipeline:
 
         Incremental by default: files whose bytes and manifest entry are unchanged since the current snapshot keep
         their extracted text, chunks, vectors and tags; only new or changed files are extracted and embedded, and
-        deleted files leave the index. A change of encoder, chunker, tagger or pipeline version forces a full
+        deleted files leave the index. The new version shares the previous one's segments (hard links), adds one
+        segment for the new and changed files and marks the passages of changed and removed files deleted. A change of encoder, chunker, tagger or pipeline version forces a full
         rebuild, and the report says why.
         """
         started = time.perf_counter()
@@ -235,10 +285,14 @@ class IngestPipeline:
         resources, chunks, vectors, multilingual = self._extract_and_chunk(sources, report, notify, reuse)
         if not resources:
             raise ExtractionError(f"nothing to index: no usable document in {source_dir}")
+        base = None
         if previous is not None:
             current_files = {source.relative for source in sources}
             report.removed = sorted(set(previous.manifest.get("source_keys", {})) - current_files)
-        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors, multilingual)
+            kept = {reuse[relative].resource.id for relative in report.unchanged if relative in reuse}
+            base = IncrementalBase(previous, store.path(previous.id), kept)
+        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors, multilingual,
+                            base=base)
 
     def _reusable_snapshot(self, store: SnapshotStore, report: IngestReport) -> Snapshot | None:
         """The current snapshot if it was built with the same settings; otherwise None and a note saying why."""
@@ -331,7 +385,10 @@ class IngestPipeline:
         started: float,
         reused_vectors: list[np.ndarray | None],
         reused_multilingual: list[np.ndarray | None],
+        base: IncrementalBase | None = None,
     ) -> IngestReport:
+        """Embed, tag and index the new passages, then publish: the whole snapshot, or (with `base`) a new segment
+        for them beside `base`'s segments, whose passages of changed and removed files are marked deleted."""
         by_id = {resource.id: resource for resource in resources}
         todo = [row for row, vector in enumerate(reused_vectors) if vector is None]
         texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in todo]
@@ -354,16 +411,37 @@ class IngestPipeline:
         snapshot = self._snapshot(resources, chunks, vectors, fingerprint, sources, report)
         if multilingual is not None:
             snapshot.multilingual = DenseIndex.build(multilingual)
-        with store.build(fingerprint) as (snapshot_id, folder):
-            snapshot.manifest["snapshot_id"] = snapshot_id
-            snapshot.save(folder)
+        snapshot_id, live_chunks = self._publish(snapshot, store, fingerprint, base, report)
         store.prune(self.settings.keep_snapshots)
         notify("index", 1, 1)
         report.snapshot_id = snapshot_id
-        report.chunk_count = len(chunks)
+        report.chunk_count = live_chunks
         report.embedded_chunks = len(todo)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _publish(self, snapshot: Snapshot, store: SnapshotStore, fingerprint: str, base: IncrementalBase | None,
+                 report: IngestReport) -> tuple[str, int]:
+        """Write and publish the new version; return its id and live passage count.
+
+        Without a base the snapshot is written whole (one segment). With one, `snapshot` holds every resource but
+        only the new passages: they become one new segment, and the base's passages of resources not kept are
+        marked deleted, so one changed file writes one small segment and the version's metadata files.
+        """
+        if base is None:
+            with store.build(fingerprint) as (snapshot_id, folder):
+                snapshot.manifest["snapshot_id"] = snapshot_id
+                snapshot.save(folder)
+            return snapshot_id, len(snapshot.chunks)
+        kept_pairs = [pair for pair in base.snapshot.manifest.get("near_duplicates", [])
+                      if pair[0] in base.kept and pair[1] in base.kept]
+        report.near_duplicates = sorted({tuple(pair) for pair in kept_pairs} | set(report.near_duplicates)
+                                        | _duplicates_of_unchanged(base, snapshot))
+        snapshot.manifest["near_duplicates"] = [list(pair) for pair in report.near_duplicates]
+        snapshot_id, added, removed = publish_segment(store, base, snapshot, fingerprint)
+        report.notes.append(f"segments: {added} new passages in a new segment, "
+                            f"{removed} passages of changed or removed files marked deleted")
+        return snapshot_id, len(base.snapshot.chunks) - removed + added
 
     def _extract_and_chunk(
         self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, ReusedFile]
@@ -516,7 +594,7 @@ class IngestPipeline:
             "chunker": self.settings.chunker.to_dict(),
             "tagger": asdict(self.settings.tagger),
             "dense_index": {"library": "faiss", "type": dense.kind, "metric": "inner_product"},
-            "lexical_index": {"library": "bm25s", "method": "lucene", "k1": 1.2, "b": 0.75, "analysis": "per-language Snowball stems, spaCy stop words"},
+            "lexical_index": {"library": "nzc_knowledge.index.lexical", "method": "lucene", "k1": 1.2, "b": 0.75, "statistics": "all live passages", "analysis": "per-language Snowball stems, spaCy stop words"},
             "counts": {
                 "resources": len(resources),
                 "chunks": len(chunks),

@@ -101,7 +101,7 @@ def test_round_trip_gives_the_same_search_results(tmp_path):
 def test_manifest_records_format_and_each_dense_index(tmp_path):
     _snapshot().save(tmp_path)
     manifest = json.loads((tmp_path / MANIFEST).read_text())
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["dense_index"]["factory"] == "Flat" and manifest["dense_index"]["count"] == 180
     assert manifest["multilingual_index"]["dimension"] == DIMENSION
     assert not list(tmp_path.rglob("vectors.npy"))  # the FAISS index is the only copy of the vectors

@@ -1,0 +1,104 @@
+"""One segment: an immutable folder holding the passages of some resources and every index over them.
+
+    segment.json            its resource ids (local resource rows) and passage languages
+    resources.jsonl         its resources' metadata without bodies, one line per local resource row
+    passage_resource.npy    per passage (local row), its local resource row (int32)
+    passage_language.npy    per passage, its language as an index into segment.json's languages (int16)
+    texts.sqlite            passage texts, headings, tags and resource bodies, read on demand
+    dense/, multilingual/   one FAISS index per encoder: the only copy of the vectors
+    bm25/                   term postings and passage lengths (scored with collection-wide statistics)
+
+A segment is written once and never changed: later snapshot versions share it (hard links) and hide its removed
+passages with deletion marks of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nzc_knowledge.index.dense import DenseIndex
+from nzc_knowledge.index.lexical import FOLDER as LEXICAL_FOLDER, Postings
+from nzc_knowledge.index.passages import STORE_FILE, TextStore, write_store
+from nzc_knowledge.models import Chunk, Resource
+
+SEGMENT_FILE = "segment.json"
+RESOURCES = "resources.jsonl"
+DENSE = "dense"
+MULTILINGUAL = "multilingual"
+PASSAGE_RESOURCE = "passage_resource.npy"
+PASSAGE_LANGUAGE = "passage_language.npy"
+
+
+def write_segment(
+    folder: Path,
+    resources: Sequence[Resource],
+    resource_texts: Iterable[str],
+    chunks: Iterable[Chunk],
+    chunk_resource: np.ndarray,
+    languages: Sequence[str | None],
+    language_codes: np.ndarray,
+    dense: DenseIndex,
+    multilingual: DenseIndex | None,
+    postings: Postings,
+) -> None:
+    """Write one segment folder (`chunk_resource` holds local resource rows, i.e. positions in `resources`)."""
+    folder.mkdir(parents=True)
+    with (folder / RESOURCES).open("w", encoding="utf-8") as handle:
+        for resource in resources:
+            handle.write(json.dumps({**resource.to_dict(), "text": ""}, ensure_ascii=False) + "\n")
+    write_store(folder / STORE_FILE, chunks, resource_texts)
+    np.save(folder / PASSAGE_RESOURCE, np.asarray(chunk_resource, dtype=np.int32))
+    np.save(folder / PASSAGE_LANGUAGE, np.asarray(language_codes, dtype=np.int16))
+    (folder / DENSE).mkdir()
+    dense.save(folder / DENSE)
+    if multilingual is not None:
+        (folder / MULTILINGUAL).mkdir()
+        multilingual.save(folder / MULTILINGUAL)
+    postings.save(folder / LEXICAL_FOLDER)
+    description = {"resource_ids": [resource.id for resource in resources], "languages": list(languages), "passages": postings.size}
+    (folder / SEGMENT_FILE).write_text(json.dumps(description, ensure_ascii=False), encoding="utf-8")
+
+
+@dataclass
+class Segment:
+    """A loaded segment (indexes in memory or memory-mapped, texts on demand)."""
+
+    resource_ids: list[str]
+    resources: list[Resource]  # metadata without bodies, by local resource row
+    languages: list[str | None]
+    passage_resource: np.ndarray
+    language_codes: np.ndarray
+    texts: TextStore
+    dense: DenseIndex
+    multilingual: DenseIndex | None
+    postings: Postings
+
+    @property
+    def size(self) -> int:
+        return len(self.passage_resource)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> Segment:
+        description = json.loads((folder / SEGMENT_FILE).read_text(encoding="utf-8"))
+        mode = "r" if mmap else None
+        return cls(
+            resource_ids=description["resource_ids"],
+            resources=_read_resources(folder / RESOURCES),
+            languages=description["languages"],
+            passage_resource=np.load(folder / PASSAGE_RESOURCE, mmap_mode=mode),
+            language_codes=np.load(folder / PASSAGE_LANGUAGE, mmap_mode=mode),
+            texts=TextStore(folder / STORE_FILE),
+            dense=DenseIndex.load(folder / DENSE, mmap=mmap),
+            multilingual=DenseIndex.load(folder / MULTILINGUAL, mmap=mmap) if (folder / MULTILINGUAL).exists() else None,
+            postings=Postings.load(folder / LEXICAL_FOLDER, mmap=mmap),
+        )
+
+
+def _read_resources(path: Path) -> list[Resource]:
+    with path.open(encoding="utf-8") as handle:
+        return [Resource.from_dict(json.loads(line)) for line in handle if line.strip()]
