@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -206,13 +207,13 @@ def _limit_threads(threads: int) -> None:
 
 def _load_encoder(name: str, threads: int, options=None):
     """An encoder with `threads` threads where its constructor takes a thread count (the numpy/C ones do);
-    MiniLM with the backend the settings choose (`options`)."""
+    MiniLM with the backend the settings choose (`options`) and, on ONNX Runtime, `threads` intra-op threads."""
     from nzc_knowledge.encoders import ENCODERS, load_encoder
 
     factory = ENCODERS.get(name)
     if factory is not None and "threads" in inspect.signature(factory).parameters:
         return factory(threads=threads)
-    return load_encoder(name, options)
+    return load_encoder(name, replace(options, threads=threads) if options else None)
 
 
 def _watch_parent() -> None:

@@ -61,10 +61,16 @@ def test_the_export_is_cached_and_reused(model_cache, monkeypatch, caplog):
         raise AssertionError("exported again although the cache holds the model")
 
     monkeypatch.setattr(onnx_encoder, "_export", no_export)
-    monkeypatch.setattr(onnx_encoder, "quantize_dynamic", no_export, raising=False)
+    monkeypatch.setattr(onnx_encoder, "quantize", no_export)
     with caplog.at_level("WARNING", logger="nzc_knowledge.onnx_encoder"):
         second = load_encoder(options=EncoderOptions(backend="onnx", cache_dir=model_cache))
     assert "exporting" not in caplog.text
     assert second.onnx.file == first.onnx.file
     assert [path.stat().st_mtime_ns for path in exported] == stamps
     assert not list(model_cache.rglob("*.partial"))  # no half-written file left behind
+
+
+def test_the_thread_limit_reaches_onnx_runtimes_session(model_cache):
+    encoder = load_encoder(options=EncoderOptions(backend="onnx", cache_dir=model_cache, threads=1))
+    assert encoder.onnx.session.get_session_options().intra_op_num_threads == 1
+    assert encoder.encode_passages(SENTENCES[:2]).shape == (2, 384)

@@ -61,3 +61,13 @@ def test_the_tagger_is_trained_with_the_configured_backend(asked_options, monkey
     with pytest.raises(_Loaded):
         train_tagger.main()
     assert asked_options[0] == [EncoderOptions(backend="onnx-int8", cache_dir=tmp_path)]
+
+
+def test_the_reindex_worker_gives_onnx_runtime_its_thread_limit(monkeypatch, tmp_path):
+    from nzc_knowledge import encoders
+    from nzc_knowledge.api import reindex_worker
+
+    asked = []
+    monkeypatch.setattr(encoders, "load_encoder", lambda name, options=None: asked.append(options))
+    reindex_worker._load_encoder(encoders.DEFAULT_ENCODER, 2, EncoderOptions(backend="onnx", cache_dir=tmp_path))
+    assert asked == [EncoderOptions(backend="onnx", cache_dir=tmp_path, threads=2)]
