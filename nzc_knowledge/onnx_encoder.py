@@ -9,6 +9,7 @@ quantizer need nothing beyond `onnx` and `onnxruntime`.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -90,6 +91,11 @@ class _FromPackage(logging.Filter):
         return record.levelno >= self.level or not record.pathname.startswith(self.folder)
 
 
+def quantizer_folder() -> str:
+    """Where ONNX Runtime's quantizer's source files are (found without importing it)."""
+    return str(Path(importlib.util.find_spec("onnxruntime").origin).parent / "quantization")
+
+
 @contextmanager
 def _quiet_quantizer() -> Iterator[None]:
     """Drops the quantizer's info and warning lines for the duration of one export, errors still pass.
@@ -99,10 +105,8 @@ def _quiet_quantizer() -> Iterator[None]:
     name: the filter on the root logger drops them by source file, and only while the export runs. Where the root
     logger has no handler yet, a temporary one stops `logging.info` from installing `basicConfig`'s for good.
     """
-    import onnxruntime.quantization
-
     root = logging.getLogger()
-    quiet = _FromPackage(os.path.dirname(onnxruntime.quantization.__file__), logging.ERROR)
+    quiet = _FromPackage(quantizer_folder(), logging.ERROR)
     placeholder = logging.NullHandler() if not root.handlers else None
     root.addFilter(quiet)
     if placeholder:
