@@ -12,11 +12,11 @@ def test_norms_equal_what_spacys_lookup_lemmatizer_gives():
     reference = spacy.blank("en")
     reference.add_pipe("lemmatizer", config={"mode": "lookup"})
     reference.initialize()
-    words = sorted(lemma_table("en"))[::7]
+    words = sorted(lemma_table("en"))[::40]  # about 1,000 forms from every part of the alphabet
     text = " ".join(words) + " Buildings were retrofitted; low-emission zones"
     expected = [token.lemma_.lower() for token in reference(text.lower())]
     assert [token.norm_ for token in normalise_doc(normaliser("en"), text)] == expected
-    assert len(expected) > 5000
+    assert len(expected) > 1000
 
 
 def test_lemma_or_stem_per_language():
