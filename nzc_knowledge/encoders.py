@@ -38,6 +38,7 @@ class EncoderOptions:
 
     backend: str = DEFAULT_ENCODER_BACKEND
     cache_dir: Path = field(default_factory=default_model_cache)
+    threads: int | None = None  # ONNX Runtime's intra-op threads (the reindex worker's limit); None: one per core
 
     def __post_init__(self) -> None:
         if self.backend not in ENCODER_BACKENDS:
@@ -95,7 +96,7 @@ class MiniLMEncoder:
             from nzc_knowledge.onnx_encoder import OnnxSentenceModel
 
             self.onnx = OnnxSentenceModel(model_dir, options.cache_dir, quantized=options.backend == "onnx-int8",
-                                          max_seq_length=max_seq_length)
+                                          max_seq_length=max_seq_length, threads=options.threads)
             self.tokenizer = self.onnx.tokenizer
             dimension = self.onnx.dimension
         self.info = EncoderInfo(name=DEFAULT_ENCODER, dimension=dimension, max_seq_length=max_seq_length,

@@ -9,11 +9,13 @@ quantizer need nothing beyond `onnx` and `onnxruntime`.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +65,58 @@ def cached_onnx_file(model_dir: Path, cache_dir: Path, quantized: bool) -> Path:
         if source is None:
             _export(model_dir, Path(partial))
         else:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            quantize_dynamic(source, partial, weight_type=QuantType.QInt8, **QUANTIZATION)
+            quantize(source, Path(partial))
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)
     return target
+
+
+def quantize(source: Path, destination: Path) -> None:
+    """Dynamic int8 weights (`QUANTIZATION`) of the ONNX file `source`, written to `destination`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet_quantizer():
+        quantize_dynamic(source, destination, weight_type=QuantType.QInt8, **QUANTIZATION)
+
+
+class _FromPackage(logging.Filter):
+    """Passes a record unless it comes from a file under `folder` below `level`."""
+
+    def __init__(self, folder: str, level: int) -> None:
+        super().__init__()
+        self.folder, self.level = folder, level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or not record.pathname.startswith(self.folder)
+
+
+def quantizer_folder() -> str:
+    """Where ONNX Runtime's quantizer's source files are (found without importing it)."""
+    return str(Path(importlib.util.find_spec("onnxruntime").origin).parent / "quantization")
+
+
+@contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """Drops the quantizer's info and warning lines for the duration of one export, errors still pass.
+
+    ONNX Runtime's quantizer logs through the root logger itself (`logging.info(...)`: a line per tensor, and a
+    warning to run its pre-processing, which this recipe does not need), so its records cannot be told apart by logger
+    name: the filter on the root logger drops them by source file, and only while the export runs. Where the root
+    logger has no handler yet, a temporary one stops `logging.info` from installing `basicConfig`'s for good.
+    """
+    root = logging.getLogger()
+    quiet = _FromPackage(quantizer_folder(), logging.ERROR)
+    placeholder = logging.NullHandler() if not root.handlers else None
+    root.addFilter(quiet)
+    if placeholder:
+        root.addHandler(placeholder)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+        if placeholder:
+            root.removeHandler(placeholder)
 
 
 def _export(model_dir: Path, destination: Path) -> None:
@@ -105,7 +152,8 @@ class OnnxSentenceModel:
         vectors = model.encode(["District heating in Milan"])  # shape (1, 384)
     """
 
-    def __init__(self, model_dir: Path, cache_dir: Path, quantized: bool, max_seq_length: int = 256) -> None:
+    def __init__(self, model_dir: Path, cache_dir: Path, quantized: bool, max_seq_length: int = 256,
+                 threads: int | None = None) -> None:
         import onnxruntime
         from transformers import AutoTokenizer
 
@@ -114,6 +162,8 @@ class OnnxSentenceModel:
         self.max_seq_length = max_seq_length
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        if threads:  # ONNX Runtime's own intra-op pool ignores OMP_NUM_THREADS; default: one thread per core
+            options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(self.file), options, providers=["CPUExecutionProvider"])
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,29 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"
+UNIT = Path(__file__).parent / "unit"
+
+
+class _NoTorchInUnitTests(importlib.abc.MetaPathFinder):
+    """Makes `import torch` fail in a session of unit tests only.
+
+    Unit tests load no model, so none needs torch; spaCy's thinc imports it whenever it is installed (about 3 s of
+    the unit run's start) and goes without it when the import fails. A unit test that reaches a model fails here with
+    this message instead of passing slowly.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"{name}: unit tests load no model (tests/conftest.py); put this test under "
+                                      "tests/integration")
+        return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Blocks torch when every path this session collects lies in tests/unit (plain `pytest`)."""
+    paths = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+    if paths and "torch" not in sys.modules and all(path.is_relative_to(UNIT) for path in paths):
+        sys.meta_path.insert(0, _NoTorchInUnitTests())
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Reindex builds in their own process, so a build never shares the server's memory, GIL and threads.
 
-The server (`ReindexWorker`, a build function for `JobRunner`) starts
-`python -m nzc_knowledge.api.reindex_worker` and talks to it with JSON lines:
+The server (`ReindexWorker`, a build function for `JobRunner`) starts `main()` of this module in a new Python
+process (`python -c`, see `WORKER_COMMAND`) and talks to it with JSON lines:
 
 - server -> worker, on stdin: one request `{"settings": {...}, "threads": n}`; stdin then stays open,
   and its end (the server exited or was killed) makes the worker exit too, so no build outlives its server.
@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,10 @@ from nzc_knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-WORKER_MODULE = "nzc_knowledge.api.reindex_worker"
+# `-c`, not `-m nzc_knowledge.api.reindex_worker`: multiprocessing re-imports a `-m` main module in every child it
+# starts (extraction's forkserver workers), and this module's imports bring numpy, faiss, spaCy and torch: each
+# extraction worker then started at 1.2 GB of address space, with torch, instead of 0.2 GB without.
+WORKER_COMMAND = "import sys; from nzc_knowledge.api.reindex_worker import main; sys.exit(main())"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "RAYON_NUM_THREADS")
 POLL_S = 0.2  # how soon a cancel is noticed while the worker is quiet (loading models, embedding a batch)
@@ -69,7 +73,7 @@ class ReindexWorker:
                       keep_snapshots=keep_snapshots, multilingual_encoder=multilingual or "none")
         request = {"settings": fields, "threads": self.settings.reindex_threads}
         process = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-c", WORKER_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=_worker_environment(self.settings.reindex_threads), start_new_session=True,  # its own group: one kill
             text=True, encoding="utf-8",
         )
@@ -206,13 +210,13 @@ def _limit_threads(threads: int) -> None:
 
 def _load_encoder(name: str, threads: int, options=None):
     """An encoder with `threads` threads where its constructor takes a thread count (the numpy/C ones do);
-    MiniLM with the backend the settings choose (`options`)."""
+    MiniLM with the backend the settings choose (`options`) and, on ONNX Runtime, `threads` intra-op threads."""
     from nzc_knowledge.encoders import ENCODERS, load_encoder
 
     factory = ENCODERS.get(name)
     if factory is not None and "threads" in inspect.signature(factory).parameters:
         return factory(threads=threads)
-    return load_encoder(name, options)
+    return load_encoder(name, replace(options, threads=threads) if options else None)
 
 
 def _watch_parent() -> None:
@@ -269,5 +273,5 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":  # extraction's forkserver re-imports this module: only the real start builds
+if __name__ == "__main__":  # `python -m` by hand works too, but its extraction workers re-import this module
     sys.exit(main())

@@ -203,10 +203,12 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.reindex import clients_under_reindex
     from nzc_knowledge.bench.reindex import reindex_bench as measure
-    from nzc_knowledge.encoders import Encoders
+    from nzc_knowledge.encoders import Encoders, load_encoder
 
     if clients is None:
-        _write(out, measure(source_dir, lambda settings, encoder: create_app(settings, Encoders(preloaded=[encoder])), workers))
+        encoder = load_encoder(options=load_settings().encoder_options)  # the configured backend, as `nzc ingest`
+        _write(out, measure(source_dir, encoder, lambda settings, encoder: create_app(settings, Encoders(preloaded=[encoder])),
+                            workers))
         return
     index_dir = index_dir or load_settings().index_dir
     if not as_json:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from nzc_knowledge.bench.server import LOOPBACK, live_server, serve_in_child
-from nzc_knowledge.encoders import load_encoder
+from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.errors import NoSnapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.build import build_snapshot
@@ -109,9 +109,8 @@ def _swap_under_load(source: Path, index: Path, encoder, workers: int, app_facto
     }
 
 
-def reindex_bench(source_dir: Path, app_factory: AppFactory, workers: int = 3) -> dict[str, Any]:
-    """The figures, as a dict ready for JSON (see the module docstring)."""
-    encoder = load_encoder()
+def reindex_bench(source_dir: Path, encoder: Encoder, app_factory: AppFactory, workers: int = 3) -> dict[str, Any]:
+    """The figures, as a dict ready for JSON (see the module docstring); `encoder`: MiniLM as the settings load it."""
     with tempfile.TemporaryDirectory(prefix="nzc-bench-reindex-") as folder:
         source, index = Path(folder) / "source", Path(folder) / "index"
         shutil.copytree(source_dir, source)

@@ -405,7 +405,7 @@ def tags(index_dir: Path | None, manifest: Path | None, passages: Path, cache_di
 
     settings = load_settings()
     labelled = load_passages(passages)
-    encoder = load_encoder()
+    encoder = load_encoder(options=settings.encoder_options)
     tagger_probe = Tagger(encoder)
     multilingual_name = tagger_probe.weights.get("encoders", {}).get(MULTILINGUAL_SPACE)
     multilingual = load_encoder(multilingual_name) if multilingual_name else None

@@ -25,6 +25,7 @@ import numpy as np
 from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
 from nzc_knowledge.errors import FormatError
 from nzc_knowledge.ingest.tag import FEATURES, MAIN_SPACE, MULTILINGUAL_SPACE, WEIGHTS_FILE, Calibrator, Tagger
+from nzc_knowledge.settings import Settings
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
 from nzc_knowledge.text.jsonl import read_jsonl
 
@@ -191,7 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     passages = load_passages(args.passages)
     multilingual = None if args.multilingual_encoder == "none" else load_encoder(args.multilingual_encoder)
-    weights = fit_weights(passages, load_encoder(), multilingual, args.cache_dir)
+    # MiniLM with the backend NZC_ENCODER_BACKEND names, as ingest uses it: the calibrators fit that encoder's cosines
+    weights = fit_weights(passages, load_encoder(options=Settings().encoder_options), multilingual, args.cache_dir)
     args.out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} (top_k {weights['top_k']}, thresholds {weights['thresholds']}, "
           f"climate gate {weights['climate_gate']})")

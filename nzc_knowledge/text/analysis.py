@@ -1,7 +1,12 @@
-"""Per-language normalisation: spaCy blank pipelines with lookup lemmatizers, Snowball stems where none exists.
+"""Per-language normalisation: spaCy tokenizers, lemmas from spaCy's lookup tables, Snowball stems where none exists.
 
 Used by the tagger (phrase matching on normalised forms) and the lexical index (stemmed terms
 without stop words), so both see "buildings", "building" and "Gebäuden"/"Gebäude" as one term.
+
+The lemma of a token is what spaCy's lookup lemmatizer gives (`table.get(text, text)`), read from the same
+spacy-lookups-data table, but from a plain dict: spaCy's `Lookups` table hashes every one of up to 600,000 keys
+into its string store and a Bloom filter (2-4 s per language), the JSON parse alone takes a fraction of that, and
+the spelling lexicon reads the same dict instead of parsing the file a second time.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from functools import lru_cache
 import Stemmer
 import spacy
 from spacy.language import Language
+from spacy.util import get_lang_class, load_language_data, registry
 
 SNOWBALL = {"en": "english", "it": "italian", "de": "german", "fr": "french", "es": "spanish", "pl": "polish",
             "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "fi": "finnish", "el": "greek",
@@ -26,7 +32,8 @@ _lock = threading.Lock()
 @lru_cache(maxsize=None)
 def stop_words(language: str) -> frozenset[str]:
     try:
-        return frozenset(word.lower() for word in spacy.blank(language).Defaults.stop_words)
+        # the language's defaults, not a `spacy.blank` pipeline: building its tokenizer is not needed for a word list
+        return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
     except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
         return frozenset()
 
@@ -40,31 +47,40 @@ def stemmer(language: str) -> Stemmer.Stemmer:
 def _pipeline(language: str) -> Language:
     with _lock:
         try:
-            nlp = spacy.blank(language)
+            return spacy.blank(language)
         except ImportError:  # spaCy has no class for this language code (E048): its multi-language tokenizer
-            nlp = spacy.blank("xx")
-        if language in LEMMA_LANGUAGES:
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-        return nlp
+            return spacy.blank("xx")
+
+
+@lru_cache(maxsize=None)
+def lemma_table(language: str) -> dict[str, str]:
+    """spaCy's lookup lemmatizer table of a language (word form -> lemma); empty where no table exists."""
+    if language not in LEMMA_LANGUAGES:
+        return {}
+    with _lock:
+        try:
+            source = registry.lookups.get(language)["lemma_lookup"]
+            return source if isinstance(source, dict) else load_language_data(source)
+        except (ValueError, KeyError, OSError):  # spacy-lookups-data lacks the language or its table
+            return {}
 
 
 def normaliser(language: str) -> Language:
-    """A spaCy pipeline whose tokens carry `norm_` = lower-case lemma (or Snowball stem) for phrase matching."""
+    """The spaCy tokenizer pipeline `normalise_doc` uses for `language` (English for an unknown code)."""
     return _pipeline(language if language in SNOWBALL or language in LEMMA_LANGUAGES else "en")
 
 
 def normalise_doc(nlp: Language, text: str):
-    """Run the pipeline on lower-cased text and set each token's NORM to its lemma or stem."""
+    """Tokenise lower-cased text and set each token's NORM to its lemma (spaCy's lookup table) or Snowball stem."""
     doc = nlp(text.lower())
     language = nlp.lang
-    has_lemmas = language in LEMMA_LANGUAGES
+    lemmas = lemma_table(language)
     stem = stemmer(language)
     for token in doc:
-        if has_lemmas and token.lemma_:
-            token.norm_ = token.lemma_.lower()
-        else:
-            token.norm_ = stem.stemWord(token.lower_)
+        lemma = lemmas.get(token.text, token.text) if lemmas else ""
+        if isinstance(lemma, list):  # spaCy's lookup lemmatizer takes the first of several lemmas
+            lemma = lemma[0] if lemma else ""
+        token.norm_ = lemma.lower() if lemma else stem.stemWord(token.lower_)
     return doc
 
 
@@ -74,18 +90,7 @@ def lexicon(language: str) -> frozenset[str]:
 
     Used to tell a misspelling from a correct word that the indexed content merely never uses.
     """
-    if language not in LEMMA_LANGUAGES:
-        return frozenset()
-    from spacy.util import load_language_data, registry
-
-    # The table's plain JSON, not `spacy.lookups.Table`: that hashes each of up to 600,000 keys (seconds per
-    # language) while only the lemmas (the values) are used.
-    try:
-        source = registry.lookups.get(language)["lemma_lookup"]
-        table = source if isinstance(source, dict) else load_language_data(source)
-    except (ValueError, KeyError, OSError):
-        return frozenset()
-    return frozenset(str(word).lower() for word in table.values())
+    return frozenset(str(word).lower() for word in lemma_table(language).values())
 
 
 def lexical_terms(text: str, language: str | None, also_stop: frozenset[str] = frozenset()) -> list[str]:

@@ -61,10 +61,38 @@ def test_the_export_is_cached_and_reused(model_cache, monkeypatch, caplog):
         raise AssertionError("exported again although the cache holds the model")
 
     monkeypatch.setattr(onnx_encoder, "_export", no_export)
-    monkeypatch.setattr(onnx_encoder, "quantize_dynamic", no_export, raising=False)
+    monkeypatch.setattr(onnx_encoder, "quantize", no_export)
     with caplog.at_level("WARNING", logger="nzc_knowledge.onnx_encoder"):
         second = load_encoder(options=EncoderOptions(backend="onnx", cache_dir=model_cache))
     assert "exporting" not in caplog.text
     assert second.onnx.file == first.onnx.file
     assert [path.stat().st_mtime_ns for path in exported] == stamps
     assert not list(model_cache.rglob("*.partial"))  # no half-written file left behind
+
+
+def test_the_thread_limit_reaches_onnx_runtimes_session(model_cache):
+    encoder = load_encoder(options=EncoderOptions(backend="onnx", cache_dir=model_cache, threads=1))
+    assert encoder.onnx.session.get_session_options().intra_op_num_threads == 1
+    assert encoder.encode_passages(SENTENCES[:2]).shape == (2, 384)
+
+
+def test_the_quantizer_logs_nothing_below_error(tmp_path, caplog):
+    import logging
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nzc_knowledge.onnx_encoder import quantize
+
+    # one MatMul with a weight: enough for the quantizer's per-tensor info lines and its pre-processing warning
+    weight = numpy_helper.from_array(np.random.default_rng(0).random((16, 16), dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])], "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], [weight])
+    source, target = tmp_path / "tiny.onnx", tmp_path / "tiny-int8.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
+    with caplog.at_level(logging.INFO):
+        quantize(source, target)
+    assert not [record for record in caplog.records if "onnxruntime" in record.pathname], caplog.text
+    assert any(node.op_type == "MatMulInteger" for node in onnx.load(target).graph.node)

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from nzc_knowledge.api.app import create_app
 from nzc_knowledge.api.engine import EngineHolder
+from nzc_knowledge.api.reindex_worker import WORKER_COMMAND
 from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.build import build_snapshot
@@ -117,7 +118,8 @@ def test_a_reindex_runs_in_a_worker_process_and_the_api_serves_its_snapshot(serv
     pid = job["progress"]["worker_pid"]
     assert pid != os.getpid()
     command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    assert b"nzc_knowledge.api.reindex_worker" in command_line  # a process of its own, running the worker module
+    # a process of its own, running the worker's main through `-c`: its extraction workers re-import no module of it
+    assert command_line[1:3] == [b"-c", WORKER_COMMAND.encode()]
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.nice(0) + 10)  # NZC_REINDEX_NICE's default, from the start
     job = wait_for_job(client, job_id, finished)
     assert job["status"] == "succeeded", job

@@ -102,15 +102,21 @@ def test_every_part_of_the_package_has_a_layer():
     assert parts <= set(LAYERS), f"give these a layer in LAYERS (and ARCHITECTURE.md): {sorted(parts - set(LAYERS))}"
 
 
-def test_no_module_imports_a_layer_above_its_own():
-    problems = [pair for pair in upward_imports() if pair not in ALLOWED]
+@pytest.fixture(scope="module")
+def upward() -> list[tuple[str, str]]:
+    """The package's upward imports, parsed once for the two tests that read them."""
+    return upward_imports()
+
+
+def test_no_module_imports_a_layer_above_its_own(upward):
+    problems = [pair for pair in upward if pair not in ALLOWED]
     assert not problems, "upward imports (pass what is needed in from the composition root instead):\n" + "\n".join(
         f"  {importer} -> {imported}" for importer, imported in problems
     )
 
 
-def test_the_allow_list_holds_only_imports_that_still_exist():
-    stale = ALLOWED - set(upward_imports())
+def test_the_allow_list_holds_only_imports_that_still_exist(upward):
+    stale = ALLOWED - set(upward)
     assert not stale, f"remove these from ALLOWED, they are gone: {sorted(stale)}"
 
 

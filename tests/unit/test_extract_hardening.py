@@ -222,7 +222,7 @@ def test_an_upload_reusing_a_curated_id_is_a_conflict(tmp_path: Path):
 def test_ingest_flags_override_the_extraction_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from click.testing import CliRunner
 
-    from nzc_knowledge import cli
+    from nzc_knowledge import cli, encoders
     from nzc_knowledge.ingest import build
 
     seen = {}
@@ -232,6 +232,7 @@ def test_ingest_flags_override_the_extraction_settings(tmp_path: Path, monkeypat
         raise ExtractionError("stop here")
 
     monkeypatch.setattr(build, "build_snapshot", fake_build)
+    monkeypatch.setattr(encoders, "load_encoder", lambda **options: "encoder")  # the flags are the point, not a model
     monkeypatch.setenv("NZC_EXTRACT_MAX_MB", "700")
     result = CliRunner().invoke(cli.main, ["ingest", str(tmp_path), "--index-dir", str(tmp_path / "i"),
                                            "--extract-timeout", "7.5", "--quiet"])

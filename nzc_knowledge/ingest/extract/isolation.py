@@ -5,7 +5,8 @@ Why a child process: a 150 KB PDF whose pages share one compressed 70 MB content
 and 200 MB a page; a thread cannot be stopped, a process can. The pool is reused across files (pebble kills a
 worker that runs over its time and starts a fresh one) and uses the "forkserver" start method with only this
 module preloaded, so a worker never inherits the encoder (torch) from the ingest process: it starts in
-milliseconds, and its address-space limit is not eaten up by the model's mappings. As with any multiprocessing
+milliseconds, and its address-space limit is not eaten up by the model's mappings (the limit counts from the
+worker's size at start in any case, see `_limit_memory`). As with any multiprocessing
 start method but "fork", a worker imports the program's main script: a script that ingests must keep its work
 under `if __name__ == "__main__":` (the `nzc` entry point, uvicorn and pytest do).
 
@@ -65,10 +66,28 @@ class MemoryLimitExceeded(Exception):
     """Raised in the worker when an allocation fails under its address-space limit."""
 
 
+STATM = Path("/proc/self/statm")
+
+
+def address_space_bytes() -> int:
+    """This process's virtual size (VmSize) on Linux; 0 where /proc is missing (macOS does not enforce RLIMIT_AS)."""
+    if not STATM.exists():
+        return 0
+    return int(STATM.read_text().split()[0]) * resource.getpagesize()
+
+
 def _limit_memory(max_mb: int) -> None:
-    """Worker initializer: cap the worker's address space, so an allocation past it fails with MemoryError."""
+    """Worker initializer: cap the worker's address space at what it holds now plus `max_mb`, so an allocation
+    past that fails with MemoryError.
+
+    Relative to the start, not absolute: what a worker holds before its first file is not the file's doing and
+    varies with the program that started it (multiprocessing re-imports the main script in every worker; a worker
+    of a reindex worker started with `-m` held 1.2 GB, torch included, so an absolute 1024 MB cap left it no
+    room to send its first message). The cap bounds what one file's extraction adds, which is what the setting says.
+    """
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = max_mb * MB if hard == resource.RLIM_INFINITY else min(max_mb * MB, hard)
+    limit = address_space_bytes() + max_mb * MB
+    limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
@@ -132,6 +151,12 @@ class IsolatedExtractor:
     def extract(self, path: Path) -> ExtractedDoc:
         """Extract one file under the limits."""
         return self.result(self.submit(path))
+
+    def worker_address_space(self) -> int:
+        """A worker's virtual size in bytes (what it held before its files, to check the limit counts from it)."""
+        if self._pool is None:
+            raise RuntimeError("use IsolatedExtractor as a context manager")
+        return self._pool.schedule(address_space_bytes).result()
 
     def worker_modules(self) -> list[str]:
         """The modules a worker has loaded (to check that it stays free of torch and the models)."""
