@@ -88,9 +88,12 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
                                 settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
     finally:
         bars.close()
+    published = _publish_to_backend(settings, index_dir) if report.outcome != "unchanged" else None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
+    if published:
+        click.echo(published)
     rate = report.chunk_count / report.seconds if report.seconds else 0.0
     if report.outcome == "unchanged":
         click.echo(f"nothing changed since snapshot {report.snapshot_id} in {index_dir}; no snapshot published")
@@ -131,13 +134,18 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
 
     from nzc_knowledge.encoders import Encoders
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
     from nzc_knowledge.search.filters import SearchFilters
     from nzc_knowledge.search.service import open_search_service
 
     filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
                                   list(language))
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    page = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options)).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))  # NZC_BACKEND
+    service = open_search_service(snapshot, Encoders.with_options(settings.encoder_options),
+                                  backend=open_backend(snapshot) if open_backend is not None else None)
+    page = service.search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
     if as_json:
         rows = [
             {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,
@@ -244,6 +252,20 @@ def snapshots_rollback(snapshot_id: str | None, index_dir: Path) -> None:
 
     chosen = SnapshotStore(index_dir).rollback(snapshot_id)
     click.echo(f"snapshot {chosen} is now current in {index_dir}")
+    if published := _publish_to_backend(load_settings(), index_dir):
+        click.echo(published)
+
+
+def _publish_to_backend(settings, index_dir: Path) -> str | None:
+    """With NZC_BACKEND=milvus: the current snapshot's collection written if missing and the alias moved to it."""
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
+
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))
+    if open_backend is None:
+        return None
+    backend = open_backend(Snapshot.load(SnapshotStore(index_dir).current_path()))
+    return f"Milvus collection {backend.collection} is now serving (alias moved)"
 
 
 @main.group()

@@ -255,6 +255,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, group_means
     from nzc_knowledge.eval.noise import foreign_noise
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
     from nzc_knowledge.search.service import open_search_service
 
     started = time.perf_counter()
@@ -272,7 +273,10 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     if missing := sorted(relevant - {resource.id for resource in snapshot.resources}):
         warnings.append(f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}")
     ranking = _ranking_grid(ranking_values)[0]
-    service = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options), ranking)  # the encoders the snapshot names, as the API does
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir or settings.index_dir}))  # NZC_BACKEND
+    service = open_search_service(snapshot, Encoders.with_options(settings.encoder_options), ranking,  # the encoders the snapshot names, as the API does
+                                  backend=open_backend(snapshot) if open_backend is not None else None)
     modes = modes or ("lexical", "dense", "hybrid")
     group_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}

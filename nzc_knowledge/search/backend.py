@@ -7,12 +7,14 @@ terms / this vector, within these filters". `EmbeddedBackend` searches the snaps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 import numpy as np
 
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.search.filters import SearchFilters
+from nzc_knowledge.settings import Settings
 
 Space = Literal["dense", "multilingual"]  # which encoder's vectors: the English one or the multilingual one
 Ranking = tuple[np.ndarray, np.ndarray]  # (passage rows, scores), best first
@@ -69,3 +71,19 @@ class EmbeddedBackend:
 
     def has(self, space: Space) -> bool:
         return space == "dense" or self.snapshot.multilingual is not None
+
+
+BackendFactory = Callable[[Snapshot], RetrievalBackend]
+
+
+def backend_factory(settings: Settings) -> BackendFactory | None:
+    """How the composition root opens a loaded snapshot's backend: None for the embedded one (the default).
+
+    With NZC_BACKEND=milvus each snapshot the engine loads is published to Milvus (its collection written when
+    missing, the alias moved to it) and the collections of snapshots no longer kept are dropped.
+    """
+    if settings.backend == "embedded":
+        return None
+    from nzc_knowledge.search.milvus_backend import milvus_backend_factory  # pymilvus loads only when asked for
+
+    return milvus_backend_factory(settings.milvus_address, settings.milvus_token, settings.index_dir)

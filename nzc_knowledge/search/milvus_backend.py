@@ -22,8 +22,10 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ import numpy as np
 from nzc_knowledge.errors import Conflict
 from nzc_knowledge.index.dense import QUANTIZED_THRESHOLD
 from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.search.backend import Ranking, Space
 from nzc_knowledge.search.filters import SearchFilters, field_values
 
@@ -42,6 +45,7 @@ TAG_FIELDS = {"domain": "domains", "barrier": "barriers", "lever": "levers"}  # 
 MAX_TAGS = 256  # ARRAY capacity per tag family
 WRITE_BATCH = 1_000
 HNSW_EF_FLOOR = 256  # HNSW's search breadth: at least this, and at least k
+WRITER_WAIT_S = 60.0  # how long a replica waits for another one writing the same collection
 
 
 def collection_name(snapshot_id: str) -> str:
@@ -204,17 +208,28 @@ class MilvusVersions:
         self.alias = alias
         self._lock = threading.Lock()  # one writer per process: two engines must not write one collection twice
 
-    def ensure(self, snapshot: Snapshot) -> str:
-        """The snapshot's collection, written now when missing or incomplete."""
+    def ensure(self, snapshot: Snapshot, wait_s: float = WRITER_WAIT_S) -> str:
+        """The snapshot's collection, written now when missing (or left incomplete by a writer that is gone).
+
+        Another replica may be writing it right now: an incomplete collection gets `wait_s` to fill up first.
+        """
         name = collection_name(snapshot.id)
         with self._lock:
-            if self.client.has_collection(name) and self._complete(name, snapshot):
-                self.client.load_collection(name)
-                return name
+            deadline = time.monotonic() + wait_s
+            while self.client.has_collection(name):
+                if self._complete(name, snapshot):
+                    self.client.load_collection(name)
+                    return name
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.5)
             return write_collection(self.client, snapshot, name)
 
     def _complete(self, name: str, snapshot: Snapshot) -> bool:
-        stats = self.client.get_collection_stats(name)
+        try:
+            stats = self.client.get_collection_stats(name)
+        except Exception:  # dropped meanwhile by the writer that is replacing it
+            return False
         return int(stats.get("row_count", -1)) == len(snapshot.chunk_resource)
 
     def serving(self) -> str | None:
@@ -324,6 +339,25 @@ class MilvusBackend:
         # Equal scores in the order the embedded backend gives them (lower row first), so fusion sees the same ranks.
         order = np.lexsort((rows, -scores))
         return rows[order], scores[order]
+
+
+def milvus_backend_factory(uri: str, token: str | None, index_dir: Path) -> Callable[[Snapshot], MilvusBackend]:
+    """Opens each loaded snapshot on Milvus: publish it (write + move the alias), prune collections of dropped snapshots.
+
+    Collections follow the snapshot store's own pruning: a collection whose snapshot folder is gone is dropped.
+    """
+    client = connect(uri, token)
+    versions = MilvusVersions(client)
+    store = SnapshotStore(index_dir)
+
+    def open_backend(snapshot: Snapshot) -> MilvusBackend:
+        name = versions.publish(snapshot)
+        dropped = versions.prune(keep=set(store.ids()) | {snapshot.id})
+        if dropped:
+            logger.info("dropped Milvus collections of pruned snapshots: %s", ", ".join(dropped))
+        return MilvusBackend.for_snapshot(client, snapshot, name)
+
+    return open_backend
 
 
 def _empty() -> Ranking:
