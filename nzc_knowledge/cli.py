@@ -60,11 +60,17 @@ class _StageBars:
               help="Seconds one file's extraction may take [default: $NZC_EXTRACT_TIMEOUT_S or 60]")
 @click.option("--extract-max-mb", type=click.IntRange(min=64), default=None,
               help="Memory one file's extraction may use, MB [default: $NZC_EXTRACT_MAX_MB or 1024]")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed passages with a Ray Data pipeline of encoder actors: a local Ray started here, or the Ray "
+                   "cluster at ADDRESS (ray://host:10001 or host:6379)")
+@click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --ray: encoder actors per encoder")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
 def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, multilingual_encoder: str | None,
-           extract_timeout: float | None, extract_max_mb: int | None, as_json: bool, quiet: bool) -> None:
+           extract_timeout: float | None, extract_max_mb: int | None, ray_address: str | None, ray_actors: int,
+           as_json: bool, quiet: bool) -> None:
     """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
 
     Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
@@ -81,10 +87,18 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     settings = load_settings(**{name: value for name, value in overrides.items() if value is not None})
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
+    encoder = load_encoder(options=settings.encoder_options)
+    multilingual = settings.multilingual_encoder_name
+    if ray_address:
+        from nzc_knowledge.ingest.ray_embed import RayEncoder
+
+        encoder = RayEncoder(encoder, settings.encoder_options, actors=ray_actors, address=ray_address)
+        if multilingual:
+            multilingual = RayEncoder(load_encoder(multilingual), actors=ray_actors, address=ray_address)
     try:
-        report = build_snapshot(source_dir, index_dir, encoder=load_encoder(options=settings.encoder_options), progress=bars, keep_snapshots=keep or settings.keep_snapshots,
+        report = build_snapshot(source_dir, index_dir, encoder=encoder, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
                                 extensions=snapshot_extensions(source_dir), full=full,
-                                multilingual=settings.multilingual_encoder_name,
+                                multilingual=multilingual,
                                 settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)))
     finally:
         bars.close()
