@@ -140,6 +140,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
         stage_progress,
     )
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate
+    from nzc_knowledge.search.backend import backend_factory
 
     started = time.perf_counter()
     progress = not quiet and not as_json
@@ -186,7 +187,10 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
         click.echo(f"best by nDCG@10: {_ranking_label(rows[0][0])} ({time.perf_counter() - started:.0f} s)")
         return
     ranking = grid[0]
-    service = make_service(indexed.snapshot, encoder, ranking, multilingual)
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": indexed.index_dir}))  # NZC_BACKEND
+    service = make_service(indexed.snapshot, encoder, ranking, multilingual,
+                           backend=open_backend(indexed.snapshot) if open_backend is not None else None)
     per_query = {}
     for mode in modes:
         run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]

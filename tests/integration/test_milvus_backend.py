@@ -18,7 +18,6 @@ from nzc_knowledge.search.milvus_backend import (
     MilvusVersions,
     collection_name,
     connect,
-    milvus_filter,
     write_collection,
 )
 from nzc_knowledge.search.service import open_search_service
@@ -120,12 +119,6 @@ def test_filtered_candidates_are_exactly_the_allowed_passages(search_service, mi
     assert sorted(rows.tolist()) == sorted(allowed.tolist())
     rows_only, _ = milvus_service.backend.dense("dense", vector, 1000, allowed, None)  # a caller knowing only the rows
     assert sorted(rows_only.tolist()) == sorted(allowed.tolist())
-
-
-def test_exclusions_and_year_bounds_become_expressions():
-    filters = SearchFilters(year_from=2020, exclude_ids=("a\"b",))
-    assert milvus_filter(filters) == 'has_year == true and year >= 2020 and resource_id not in ["a\\"b"]'
-    assert milvus_filter(SearchFilters()) == ""
 
 
 def test_similar_resources_agree(search_service, milvus_service, snapshot):
