@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None, encoders: Encoders | None = Non
         # Builds run in a worker process at lower priority with their own encoders (and the same NZC_EXTRACT_*
         # limits as `nzc ingest`): searches keep their cores and memory while a reindex runs.
         app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots,
-                                   settings.multilingual_encoder_name, build=ReindexWorker(settings))
+                                   settings.multilingual_encoder_name, build=ReindexWorker(settings),
+                                   state_dir=settings.index_dir / "jobs")  # every replica reads every job
         holder.load()
         yield
         app.state.jobs.shutdown()
