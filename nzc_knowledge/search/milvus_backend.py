@@ -45,6 +45,7 @@ TAG_FIELDS = {"domain": "domains", "barrier": "barriers", "lever": "levers"}  # 
 MAX_TAGS = 256  # ARRAY capacity per tag family
 WRITE_BATCH = 1_000
 HNSW_EF_FLOOR = 256  # HNSW's search breadth: at least this, and at least k
+MAX_TOP_K = 16_384  # the most hits Milvus returns for one search
 WRITER_WAIT_S = 60.0  # how long a replica waits for another one writing the same collection
 
 
@@ -331,6 +332,7 @@ class MilvusBackend:
             expression = ""
         if allowed is not None and len(allowed) == 0:
             return _empty()
+        k = min(k, MAX_TOP_K)
         result = self.client.search(self.collection, data=[query], anns_field=field, limit=k, filter=expression,
                                     output_fields=["row"], search_params=params)
         hits = result[0] if result else []
