@@ -278,7 +278,11 @@ def _publish_to_backend(settings, index_dir: Path) -> str | None:
     open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))
     if open_backend is None:
         return None
-    backend = open_backend(Snapshot.load(SnapshotStore(index_dir).current_path()))
+    try:
+        backend = open_backend(Snapshot.load(SnapshotStore(index_dir).current_path()))
+    except Exception as error:  # e.g. Milvus Lite's file held by a running server: that server publishes it on load
+        return (f"Milvus not updated ({type(error).__name__}: {error}); a server on this index publishes the "
+                "snapshot to Milvus when it loads it")
     return f"Milvus collection {backend.collection} is now serving (alias moved)"
 
 
