@@ -60,11 +60,17 @@ class _StageBars:
               help="Seconds one file's extraction may take [default: $NZC_EXTRACT_TIMEOUT_S or 60]")
 @click.option("--extract-max-mb", type=click.IntRange(min=64), default=None,
               help="Memory one file's extraction may use, MB [default: $NZC_EXTRACT_MAX_MB or 1024]")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Embed passages with a Ray Data pipeline of encoder actors: a local Ray started here, or the Ray "
+                   "cluster at ADDRESS (ray://host:10001 or host:6379)")
+@click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --ray: encoder actors per encoder")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--quiet", is_flag=True, help="No progress bars")
 @user_errors
 def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: bool, multilingual_encoder: str | None,
-           extract_timeout: float | None, extract_max_mb: int | None, as_json: bool, quiet: bool) -> None:
+           extract_timeout: float | None, extract_max_mb: int | None, ray_address: str | None, ray_actors: int,
+           as_json: bool, quiet: bool) -> None:
     """Ingest SOURCE_DIR [default: $NZC_SOURCE_DIR or ingest/] into a new current snapshot.
 
     Incremental: only new or changed files are extracted and embedded; a change of model or chunker settings
@@ -81,17 +87,28 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
     settings = load_settings(**{name: value for name, value in overrides.items() if value is not None})
     source_dir = source_dir or settings.source_dir
     bars = _StageBars(enabled=not quiet and not as_json)
+    encoder = load_encoder(options=settings.encoder_options)
+    multilingual = settings.multilingual_encoder_name
+    if ray_address:
+        from nzc_knowledge.ingest.ray_embed import RayEncoder
+
+        encoder = RayEncoder(encoder, settings.encoder_options, actors=ray_actors, address=ray_address)
+        if multilingual:
+            multilingual = RayEncoder(load_encoder(multilingual), actors=ray_actors, address=ray_address)
     try:
-        report = build_snapshot(source_dir, index_dir, encoder=load_encoder(options=settings.encoder_options), progress=bars, keep_snapshots=keep or settings.keep_snapshots,
+        report = build_snapshot(source_dir, index_dir, encoder=encoder, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
                                 extensions=snapshot_extensions(source_dir), full=full,
-                                multilingual=settings.multilingual_encoder_name,
+                                multilingual=multilingual,
                                 settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)),
                                 merge_at=settings.segment_merge_at)
     finally:
         bars.close()
+    published = _publish_to_backend(settings, index_dir) if report.outcome != "unchanged" else None
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
+    if published:
+        click.echo(published)
     rate = report.chunk_count / report.seconds if report.seconds else 0.0
     if report.outcome == "unchanged":
         click.echo(f"nothing changed since snapshot {report.snapshot_id} in {index_dir}; no snapshot published")
@@ -132,13 +149,18 @@ def search(query: str, index_dir: Path, limit: int, mode: str, domain, barrier, 
 
     from nzc_knowledge.encoders import Encoders
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
     from nzc_knowledge.search.filters import SearchFilters
     from nzc_knowledge.search.service import open_search_service
 
     filters = SearchFilters.parse(list(domain), list(barrier), list(lever), list(types), list(country), list(city),
                                   list(language))
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
-    page = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options)).search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))  # NZC_BACKEND
+    service = open_search_service(snapshot, Encoders.with_options(settings.encoder_options),
+                                  backend=open_backend(snapshot) if open_backend is not None else None)
+    page = service.search(query, filters, limit=limit, mode=mode)  # type: ignore[arg-type]
     if as_json:
         rows = [
             {"id": hit.resource.id, "title": hit.resource.title, "type": hit.resource.type, "city": hit.resource.city,
@@ -249,6 +271,24 @@ def snapshots_rollback(snapshot_id: str | None, index_dir: Path) -> None:
 
     chosen = SnapshotStore(index_dir).rollback(snapshot_id)
     click.echo(f"snapshot {chosen} is now current in {index_dir}")
+    if published := _publish_to_backend(load_settings(), index_dir):
+        click.echo(published)
+
+
+def _publish_to_backend(settings, index_dir: Path) -> str | None:
+    """With NZC_BACKEND=milvus: the current snapshot's collection written if missing and the alias moved to it."""
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
+
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))
+    if open_backend is None:
+        return None
+    try:
+        backend = open_backend(Snapshot.load(SnapshotStore(index_dir).current_path()))
+    except Exception as error:  # e.g. Milvus Lite's file held by a running server: that server publishes it on load
+        return (f"Milvus not updated ({type(error).__name__}: {error}); a server on this index publishes the "
+                "snapshot to Milvus when it loads it")
+    return f"Milvus collection {backend.collection} is now serving (alias moved)"
 
 
 @main.group()

@@ -82,6 +82,22 @@ class Settings(BaseSettings):
         description="Folder for models exported to ONNX on first use (default: ~/.cache/nzc-knowledge/models).",
     )
 
+    backend: Literal["embedded", "milvus"] = Field(
+        "embedded",
+        description="Retrieval backend: embedded (the snapshot's FAISS + BM25, in the process) or milvus (NZC_MILVUS_URI).",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus to use with backend milvus: a file path opens Milvus Lite, http://host:19530 a server or "
+        "cluster (default: milvus.db in the index folder, Milvus Lite).",
+    )
+    milvus_token: str | None = Field(None, description="Token (user:password or API key) for a Milvus server.")
+
+    @property
+    def milvus_address(self) -> str:
+        """NZC_MILVUS_URI, or Milvus Lite in the index folder."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
+
     @field_validator("keep_snapshots")
     @classmethod
     def _at_least_one(cls, value: int) -> int:

@@ -35,6 +35,7 @@ from nzc_knowledge.api.routes import admin, cities, meta, observability, search
 from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.errors import NZCError
 from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.search.backend import backend_factory
 from nzc_knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -58,12 +59,13 @@ def create_app(settings: Settings | None = None, encoders: Encoders | None = Non
         configure_logging(settings.log_format, settings.log_level)
         attach_audit_log(settings.index_dir)
         holder = EngineHolder(settings.index_dir, encoders or Encoders.with_options(settings.encoder_options),
-                              peer_factory=PeerService.from_snapshot)
+                              peer_factory=PeerService.from_snapshot, backend_factory=backend_factory(settings))
         app.state.holder = holder
         # Builds run in a worker process at lower priority with their own encoders (and the same NZC_EXTRACT_*
         # limits as `nzc ingest`): searches keep their cores and memory while a reindex runs.
         app.state.jobs = JobRunner(holder, settings.source_dir, settings.keep_snapshots,
-                                   settings.multilingual_encoder_name, build=ReindexWorker(settings))
+                                   settings.multilingual_encoder_name, build=ReindexWorker(settings),
+                                   state_dir=settings.index_dir / "jobs")  # every replica reads every job
         holder.load()
         yield
         app.state.jobs.shutdown()

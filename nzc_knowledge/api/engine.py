@@ -28,6 +28,7 @@ from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NZCError,
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
+from nzc_knowledge.search.backend import BackendFactory
 from nzc_knowledge.search.service import SearchService, open_search_service
 
 PeerFactory = Callable[[Snapshot], PeerService]
@@ -77,9 +78,11 @@ class LoadFailure:
 class EngineHolder:
     """Loads the current snapshot and reloads it when the CURRENT pointer changes."""
 
-    def __init__(self, index_dir: Path, encoders: Encoders, peer_factory: PeerFactory = PeerService.from_snapshot) -> None:
+    def __init__(self, index_dir: Path, encoders: Encoders, peer_factory: PeerFactory = PeerService.from_snapshot,
+                 backend_factory: BackendFactory | None = None) -> None:
         self.store = SnapshotStore(index_dir)
         self.encoders = encoders
+        self.backend_factory = backend_factory  # None: each snapshot's own indexes (the embedded backend)
         self.peer_factory = peer_factory
         self._engine: Engine | None = None
         self._failure: LoadFailure | None = None
@@ -220,7 +223,8 @@ class EngineHolder:
     def _open(self, snapshot_id: str) -> Engine:
         self.store.verify(snapshot_id)  # cheap: a truncated or missing file is named before loading fails on it
         snapshot = Snapshot.load(self.store.path(snapshot_id))
-        search = open_search_service(snapshot, self.encoders)
+        backend = self.backend_factory(snapshot) if self.backend_factory is not None else None
+        search = open_search_service(snapshot, self.encoders, backend=backend)
         search.warm_up()
         return Engine(snapshot=snapshot, search=search, peer_factory=self.peer_factory)
 

@@ -140,6 +140,7 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
         stage_progress,
     )
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate
+    from nzc_knowledge.search.backend import backend_factory
 
     started = time.perf_counter()
     progress = not quiet and not as_json
@@ -186,7 +187,10 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
         click.echo(f"best by nDCG@10: {_ranking_label(rows[0][0])} ({time.perf_counter() - started:.0f} s)")
         return
     ranking = grid[0]
-    service = make_service(indexed.snapshot, encoder, ranking, multilingual)
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": indexed.index_dir}))  # NZC_BACKEND
+    service = make_service(indexed.snapshot, encoder, ranking, multilingual,
+                           backend=open_backend(indexed.snapshot) if open_backend is not None else None)
     per_query = {}
     for mode in modes:
         run, seconds[mode] = run_queries(service, dataset.queries, mode, limit, progress)  # type: ignore[arg-type]
@@ -255,6 +259,7 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     from nzc_knowledge.eval.metrics import METRIC_NAMES, evaluate, group_means
     from nzc_knowledge.eval.noise import foreign_noise
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.search.backend import backend_factory
     from nzc_knowledge.search.service import open_search_service
 
     started = time.perf_counter()
@@ -272,7 +277,10 @@ def queries(queries_file: Path, qrels_file: Path, index_dir: Path | None, modes:
     if missing := sorted(relevant - {resource.id for resource in snapshot.resources}):
         warnings.append(f"{len(missing)} judged-relevant ids are not in the snapshot: {', '.join(missing[:5])}")
     ranking = _ranking_grid(ranking_values)[0]
-    service = open_search_service(snapshot, Encoders.with_options(load_settings().encoder_options), ranking)  # the encoders the snapshot names, as the API does
+    settings = load_settings()
+    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir or settings.index_dir}))  # NZC_BACKEND
+    service = open_search_service(snapshot, Encoders.with_options(settings.encoder_options), ranking,  # the encoders the snapshot names, as the API does
+                                  backend=open_backend(snapshot) if open_backend is not None else None)
     modes = modes or ("lexical", "dense", "hybrid")
     group_of = {qid: getattr(query, group_by) or "unspecified" for qid, query in query_set.items()}
     results: dict[str, dict[str, Any]] = {}

@@ -26,6 +26,7 @@ from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.extract.blocks import assemble
 from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings, Progress
 from nzc_knowledge.models import ExtractedDoc, Resource
+from nzc_knowledge.search.backend import RetrievalBackend
 from nzc_knowledge.search.filters import SearchFilters
 from nzc_knowledge.search.service import Mode, RankingSettings, SearchService
 
@@ -135,12 +136,12 @@ def beir_index(
 
 def make_service(
     snapshot: Snapshot, encoder: Encoder, ranking: RankingSettings | None = None,
-    multilingual_encoder: Encoder | None = None,
+    multilingual_encoder: Encoder | None = None, backend: RetrievalBackend | None = None,
 ) -> SearchService:
     """SearchService as production wires it: the multilingual encoder joins when the snapshot has its index."""
     if snapshot.multilingual is not None and multilingual_encoder is not None:
-        return SearchService(snapshot, encoder, ranking, multilingual_encoder=multilingual_encoder)
-    return SearchService(snapshot, encoder, ranking)
+        return SearchService(snapshot, encoder, ranking, multilingual_encoder=multilingual_encoder, backend=backend)
+    return SearchService(snapshot, encoder, ranking, backend=backend)
 
 
 def query_filters(query: Query) -> SearchFilters:

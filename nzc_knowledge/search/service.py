@@ -20,6 +20,7 @@ from nzc_knowledge.errors import Conflict
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
+from nzc_knowledge.search.backend import EmbeddedBackend, RetrievalBackend, Space
 from nzc_knowledge.search.filters import FilterIndex, SearchFilters
 from nzc_knowledge.search.query import AnalysedQuery, SpellingCorrector, analyse_query
 from nzc_knowledge.search.snippets import make_snippet
@@ -81,6 +82,7 @@ class _Signal:
     multilingual: bool = False  # the multilingual encoder's ranking
     query_vector: np.ndarray | None = None  # the dense query vector behind this ranking (None: lexical)
     index: DenseIndex | None = None  # the dense index it searched
+    space: Space = "dense"  # the backend's vector space of that index
     feedback: bool = False  # a pseudo-relevance-feedback ranking: reorders, never makes a passage "matching"
 
 
@@ -120,11 +122,13 @@ class SearchService:
         encoder: Encoder,
         ranking: RankingSettings | None = None,
         multilingual_encoder: Encoder | None = None,
+        backend: RetrievalBackend | None = None,
     ) -> None:
         expected = snapshot.manifest.get("encoder", {}).get("name")
         if expected and expected != encoder.info.name:
             raise Conflict(f"snapshot {snapshot.id} was built with encoder {expected!r}, not {encoder.info.name!r}")
         self.snapshot = snapshot
+        self.backend = backend or EmbeddedBackend(snapshot)  # where lexical and dense candidates come from
         self.encoder = encoder
         recorded = snapshot.manifest.get("multilingual_encoder") or {}
         if snapshot.multilingual is not None and multilingual_encoder is not None:
@@ -153,7 +157,8 @@ class SearchService:
         return mask, np.flatnonzero(mask[self.snapshot.chunk_resource]).astype(np.int64)
 
     def rank_chunks(
-        self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode = "hybrid", depth: int | None = None
+        self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode = "hybrid", depth: int | None = None,
+        filters: SearchFilters | None = None,
     ) -> tuple[dict[int, float], set[int]]:
         """Fused passage scores and the passages that make their resource part of the matching set.
 
@@ -166,10 +171,10 @@ class SearchService:
         (hybrid mode): weak evidence alone does not put a German page on a neighbouring topic above English ones.
         """
         depth = depth or self.ranking.depth
-        signals = self._signals(analysed, allowed, mode, depth)
+        signals = self._signals(analysed, allowed, mode, depth, filters)
         fused, matching = self._fuse(signals, mode)
         if self.ranking.dense_feedback_weight > 0 and mode != "lexical" and fused:
-            signals += self._feedback(signals, fused, matching, allowed, depth)
+            signals += self._feedback(signals, fused, matching, allowed, depth, filters)
             fused, matching = self._fuse(signals, mode)
         return fused, matching
 
@@ -203,7 +208,8 @@ class SearchService:
         return fused, matching
 
     def _feedback(
-        self, signals: list[_Signal], fused: dict[int, float], matching: set[int], allowed: np.ndarray | None, depth: int
+        self, signals: list[_Signal], fused: dict[int, float], matching: set[int], allowed: np.ndarray | None, depth: int,
+        filters: SearchFilters | None = None,
     ) -> list[_Signal]:
         """Rocchio feedback rankings: each dense query vector moved towards its top passages' mean vector.
 
@@ -235,7 +241,7 @@ class SearchService:
             centroid = np.asarray(signal.index.vectors_of(np.array(sorted(top))), dtype=np.float32).mean(axis=0)
             vector = signal.query_vector + ranking.dense_feedback_beta * centroid
             vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-            ids, scores = signal.index.search(vector, depth, allowed)
+            ids, scores = self.backend.dense(signal.space, vector, depth, allowed, filters)
             extra.append(_Signal(signal.weight * ranking.dense_feedback_weight, ids, scores, signal.min_similarity,
                                  signal.judges, multilingual=signal.multilingual, feedback=True))
         return extra
@@ -254,14 +260,15 @@ class SearchService:
                     best_judged = max(best_judged, score)
         return {chunk for chunk, score in scores.items() if score >= best_judged - margin}
 
-    def _signals(self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode, depth: int) -> list[_Signal]:
+    def _signals(self, analysed: AnalysedQuery, allowed: np.ndarray | None, mode: Mode, depth: int,
+                 filters: SearchFilters | None = None) -> list[_Signal]:
         ranking = self.ranking
         query_language = analysed.language
         foreign = query_language not in (None, "en")
         signals: list[_Signal] = []
         expansion_weight = ranking.expansion_weight if analysed.expanded_dense_text else 0.0
         if mode in ("hybrid", "lexical"):
-            ids, scores = self.snapshot.lexical.search(analysed.terms, depth, allowed)
+            ids, scores = self.backend.lexical(analysed.terms, depth, allowed, filters)
             analysed_in = set(analysed.analysed_in)
             lexical_weight = ranking.lexical_weight if mode == "hybrid" else 1.0
             signals.append(_Signal(
@@ -271,7 +278,7 @@ class SearchService:
             ))
             if expansion_weight > 0 and analysed.expansion_terms:
                 exact_ids = ids[scores > 0]
-                ids, scores = self.snapshot.lexical.search(analysed.expansion_terms, depth, allowed)
+                ids, scores = self.backend.lexical(analysed.expansion_terms, depth, allowed, filters)
                 expanded_in = set(analysed.expansion_languages)
                 matched = self._languages_of(exact_ids) & expanded_in
                 if matched:
@@ -301,9 +308,10 @@ class SearchService:
                     continue
                 vectors = encoder.encode_queries([text for text, _ in texts])
                 for vector, (_, share) in zip(vectors, texts, strict=True):
-                    ids, scores = index.search(vector, depth, allowed)
+                    space: Space = "multilingual" if multilingual else "dense"
+                    ids, scores = self.backend.dense(space, vector, depth, allowed, filters)
                     signals.append(_Signal((weight if mode == "hybrid" else 1.0) * share, ids, scores, threshold, judges,
-                                           multilingual=multilingual, query_vector=vector, index=index))
+                                           multilingual=multilingual, query_vector=vector, index=index, space=space))
         return signals
 
     def _languages_of(self, ids: np.ndarray) -> set[str]:
@@ -356,7 +364,7 @@ class SearchService:
         analysed: AnalysedQuery | None = None
         if query.strip():
             analysed = analyse_query(query, self.corrector, self.index_languages)
-            fused, matching = self.rank_chunks(analysed, allowed, mode)
+            fused, matching = self.rank_chunks(analysed, allowed, mode, filters=filters)
             hits = self.rank_resources(fused, matching)
         else:
             hits = self.browse(mask)
@@ -393,7 +401,7 @@ class SearchService:
             return []
         centroid = self.snapshot.dense.vectors_of(chunk_rows).mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        ids, scores = self.snapshot.dense.search(centroid, max(50, limit * 10))
+        ids, scores = self.backend.dense("dense", centroid, max(50, limit * 10), None)
         source = self.snapshot.resources[row]
         best: dict[int, tuple[float, int]] = {}
         for chunk, score in zip(ids.tolist(), scores.tolist(), strict=True):
@@ -409,8 +417,13 @@ class SearchService:
         return ranked[:limit]
 
 
-def open_search_service(snapshot: Snapshot, encoders: Encoders, ranking: RankingSettings | None = None) -> SearchService:
-    """A search service with the encoders the snapshot's manifest names, taken from the caller's `encoders`."""
+def open_search_service(
+    snapshot: Snapshot, encoders: Encoders, ranking: RankingSettings | None = None, backend: RetrievalBackend | None = None
+) -> SearchService:
+    """A search service with the encoders the snapshot's manifest names, taken from the caller's `encoders`.
+
+    `backend` None: the snapshot's own indexes (EmbeddedBackend).
+    """
     dense_name = snapshot.manifest.get("encoder", {}).get("name")
     multilingual = (snapshot.manifest.get("multilingual_encoder") or {}).get("name")
     return SearchService(
@@ -418,6 +431,7 @@ def open_search_service(snapshot: Snapshot, encoders: Encoders, ranking: Ranking
         encoders.get(dense_name),
         ranking,
         multilingual_encoder=encoders.get(multilingual) if multilingual and snapshot.multilingual is not None else None,
+        backend=backend,
     )
 
 
