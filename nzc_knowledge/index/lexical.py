@@ -184,6 +184,31 @@ class LexicalIndex:
         """Every indexed term with the number of live passages holding it."""
         return self.document_frequency
 
+    def term_ids(self) -> dict[str, int]:
+        """Every live term with a stable column number (sorted terms): the dimensions of `weight_matrix`."""
+        return {term: column for column, term in enumerate(sorted(self.document_frequency))}
+
+    def weight_matrix(self) -> sparse.csr_matrix:
+        """Live passages x `term_ids()` columns holding each posting's BM25 weight (idf x saturation).
+
+        Why: an outside engine (Milvus) stores these as sparse vectors; a query of term counts then scores a passage
+        by inner product exactly as `scores` does.
+        """
+        columns_of = self.term_ids()
+        blocks = []
+        for segment, part in enumerate(self.parts):
+            part_columns = np.asarray([columns_of.get(term, -1) for term in part.terms], dtype=np.int64)
+            idf = np.asarray([self.idf(term) if term in columns_of else 0.0 for term in part.terms], dtype=np.float32)
+            term_of_posting = np.repeat(np.arange(len(part.terms)), np.diff(part.indptr))
+            rows = self.rows.to_global(segment, np.asarray(part.rows, dtype=np.int64))
+            keep = (rows >= 0) & (part_columns[term_of_posting] >= 0)
+            weights = idf[term_of_posting] * self._saturation[segment]
+            blocks.append(sparse.coo_matrix((weights[keep], (rows[keep], part_columns[term_of_posting][keep])),
+                                            shape=(self.size, len(columns_of))))
+        matrix = sum(blocks[1:], blocks[0]).tocsr() if blocks else sparse.csr_matrix((self.size, len(columns_of)))
+        matrix.sort_indices()
+        return matrix
+
     def idf(self, term: str) -> float:
         frequency = self.document_frequency.get(term, 0)
         return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))

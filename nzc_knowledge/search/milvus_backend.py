@@ -127,14 +127,8 @@ def _index_params(client: Any, size: int, vector_fields: list[str]) -> Any:
 
 
 def lexical_weights(snapshot: Snapshot) -> Any:
-    """Passage x term matrix (scipy CSR) of the snapshot's precomputed BM25 scores (bm25s stores them by term)."""
-    from scipy import sparse
-
-    retriever = snapshot.lexical.retriever
-    scores = retriever.scores
-    by_term = sparse.csc_matrix((scores["data"], scores["indices"], scores["indptr"]),
-                                shape=(int(scores["num_docs"]), len(scores["indptr"]) - 1))
-    return by_term.tocsr()
+    """Passage x term matrix (scipy CSR) of the snapshot's BM25 weights, columns as in `lexical.term_ids()`."""
+    return snapshot.lexical.weight_matrix()
 
 
 def _resource_fields(snapshot: Snapshot) -> list[dict[str, Any]]:
@@ -276,7 +270,7 @@ class MilvusBackend:
     """Lexical and dense candidates from one Milvus collection (or an alias), filters as boolean expressions.
 
     Example:
-        backend = MilvusBackend(client, "nzc_current", vocabulary=snapshot.lexical.vocabulary())
+        backend = MilvusBackend(client, "nzc_current", vocabulary=snapshot.lexical.term_ids())
         rows, scores = backend.lexical(["district", "heat"], 50, None, SearchFilters.parse(country=["DE"]))
     """
 
@@ -294,7 +288,7 @@ class MilvusBackend:
     def for_snapshot(cls, client: Any, snapshot: Snapshot, collection: str | None = None) -> MilvusBackend:
         """A backend over `snapshot`'s collection (by default the one named after it; it must exist)."""
         spaces = ("dense", "multilingual") if snapshot.multilingual is not None else ("dense",)
-        return cls(client, collection or collection_name(snapshot.id), snapshot.lexical.vocabulary(), spaces,
+        return cls(client, collection or collection_name(snapshot.id), snapshot.lexical.term_ids(), spaces,
                    len(snapshot.chunk_resource))
 
     def has(self, space: Space) -> bool:

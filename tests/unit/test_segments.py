@@ -270,6 +270,21 @@ def test_bm25_over_segments_with_deletions_equals_one_index_over_the_live_passag
     assert np.allclose(merged.scores(["w2", "w9"]), whole.scores(["w2", "w9"]), atol=1e-6)
 
 
+def test_the_bm25_weight_matrix_scores_a_query_of_term_counts_like_the_index_itself():
+    rng = np.random.default_rng(5)
+    words = [f"w{number}" for number in range(80)]
+    documents = [[words[int(index) % 80] for index in rng.zipf(1.5, size=rng.integers(2, 25))] for _ in range(120)]
+    deleted = [np.array([0, 5, 17]), np.array([2])]
+    segmented = LexicalIndex([Postings.build(documents[:90]), Postings.build(documents[90:])], SegmentRows([90, 30], deleted))
+    matrix, columns = segmented.weight_matrix(), segmented.term_ids()
+    assert matrix.shape == (segmented.size, len(columns))
+    for query in (["w1"], ["w2", "w7", "w7"], ["w40", "w3"]):
+        counts = np.zeros(len(columns), dtype=np.float32)
+        for term in query:
+            counts[columns[term]] += 1
+        assert np.allclose(matrix @ counts, segmented.scores(query), atol=1e-5)
+
+
 def test_segment_rows_map_global_rows_to_live_local_rows_and_back():
     rows = SegmentRows([4, 3], [np.array([1, 2]), np.array([], dtype=np.int64)])
     assert rows.size == 5
