@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import ray
 
 from nzc_knowledge.index import Snapshot, SnapshotStore
 from nzc_knowledge.ingest.build import build_snapshot
@@ -22,7 +23,6 @@ def built(index: Path, encoder) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def ray_local():
-    ray = pytest.importorskip("ray")
     yield
     ray.shutdown()
 
