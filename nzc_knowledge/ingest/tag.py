@@ -129,6 +129,15 @@ def _rounded(values: np.ndarray) -> list[float]:
     return [round(float(value), 6) for value in values]
 
 
+def _best_other(scores: np.ndarray) -> np.ndarray:
+    """(passages x labels): for each label, the highest score among the other labels of the row."""
+    if scores.shape[1] < 2:
+        return np.full_like(scores, -np.inf)
+    order = np.sort(scores, axis=1)
+    best, second = order[:, -1:], order[:, -2:-1]
+    return np.where(scores == best, second, best)
+
+
 def roll_up(passage_probabilities: np.ndarray, settings: TaggerSettings) -> np.ndarray:
     """Resource-level probability per label from (passages x labels) probabilities.
 
@@ -207,7 +216,9 @@ class Tagger:
         """(passages x labels): mean cosine of each label's top_k closest prototype phrases."""
         scores = np.zeros((len(vectors), len(prototypes)), dtype=np.float32)
         for column, matrix in enumerate(prototypes):
-            similarities = vectors @ matrix.T
+            # One (1 x dim) product per passage, stacked: the same floats as scoring passages one at a time (a single
+            # matrix product of all passages sums in another order and moves the last bits).
+            similarities = (vectors[:, None, :] @ matrix.T)[:, 0, :]
             k = min(self.top_k, matrix.shape[0])
             scores[:, column] = np.sort(similarities, axis=1)[:, -k:].mean(axis=1)
         return scores
@@ -252,27 +263,32 @@ class Tagger:
         cross_scores = np.zeros(count, dtype=np.float32)
         result = {family: np.zeros((count, len(FAMILIES[family]), len(FEATURES)), dtype=np.float32) for family in TAG_FAMILIES}
         spaces = [self.space_of(language) if multilingual_vectors is not None else MAIN_SPACE for language in languages]
+        # Scored a group of passages at a time (one space and language: the same prototypes), not a passage and a
+        # label at a time: the same features from a few matrix operations per group.
+        groups: dict[tuple[str, str], list[int]] = {}
+        for row, (space, language) in enumerate(zip(spaces, languages, strict=True)):
+            groups.setdefault((space, language or "en"), []).append(row)
+        for (space, language), rows in groups.items():
+            group_vectors = (multilingual_vectors if space == MULTILINGUAL_SPACE else vectors)[rows]
+            prototypes = self.prototypes(space, language)
+            cross = self._knowledge_scores(group_vectors, prototypes["cross_cutting"])[:, 0]
+            cross_scores[rows] = cross
+            for family in TAG_FAMILIES:
+                scores = self._knowledge_scores(group_vectors, prototypes[family])  # (passages x labels)
+                context_prototypes = prototypes.get(f"context:{family}")
+                context = (self._knowledge_scores(group_vectors, context_prototypes)[:, 0] if context_prototypes
+                           else np.zeros(len(rows), dtype=np.float32))
+                features = result[family]
+                features[rows, :, 0] = scores
+                features[rows, :, 1] = scores - scores.mean(axis=1, keepdims=True)
+                features[rows, :, 2] = scores - _best_other(scores)
+                features[rows, :, 4] = scores - cross[:, None]
+                features[rows, :, 5] = context[:, None]
         for row, (text, language) in enumerate(zip(texts, languages, strict=True)):
-            space = spaces[row]
-            vector = (multilingual_vectors if space == MULTILINGUAL_SPACE else vectors)[row : row + 1]
-            prototypes = self.prototypes(space, language or "en")
-            cross = float(self._knowledge_scores(vector, prototypes["cross_cutting"])[0, 0])
-            cross_scores[row] = cross
             hits = self.phrase_hits(text, language)
             for family in TAG_FAMILIES:
-                scores = self._knowledge_scores(vector, prototypes[family])[0]
-                context_prototypes = prototypes.get(f"context:{family}")
-                context = float(self._knowledge_scores(vector, context_prototypes)[0, 0]) if context_prototypes else 0.0
-                for column, label in enumerate(FAMILIES[family]):
-                    others = np.delete(scores, column)
-                    result[family][row, column] = (
-                        scores[column],
-                        scores[column] - scores.mean(),
-                        scores[column] - others.max(),
-                        math.log1p(len(hits.get(f"{family}:{label.key}", ()))),
-                        scores[column] - cross,
-                        context,
-                    )
+                result[family][row, :, 3] = [math.log1p(len(hits.get(f"{family}:{label.key}", ())))
+                                             for label in FAMILIES[family]]
         return result, spaces, cross_scores
 
     def probabilities(self, features: dict[str, np.ndarray], spaces: Sequence[str]) -> dict[str, np.ndarray]:

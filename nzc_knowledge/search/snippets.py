@@ -16,17 +16,7 @@ def make_snippet(text: str, query_terms: set[str], language: str | None, window_
     words = _WORD.findall(text)
     if not words:
         return ""
-    stem = stemmer(language if language in SNOWBALL else "en")
-    english = stemmer("en")
-
-    def matches(word: str) -> bool:
-        core = _CORE.search(word)
-        if not core or not query_terms:
-            return False
-        lower = core.group(0).lower()
-        return stem.stemWord(lower) in query_terms or english.stemWord(lower) in query_terms
-
-    hits = [matches(word) for word in words]
+    hits = _hits(words, query_terms, language)
     start = _best_window(hits, window_words)
     end = min(len(words), start + window_words)
     pieces = []
@@ -41,6 +31,19 @@ def make_snippet(text: str, query_terms: set[str], language: str | None, window_
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(words) else ""
     return prefix + " ".join(pieces) + suffix
+
+
+def _hits(words: list[str], query_terms: set[str], language: str | None) -> list[bool]:
+    """Whether each word's stem (in the passage's language or in English) is a query term; stemmed a list at a time
+    (one call into the stemmer instead of two per word)."""
+    if not query_terms:
+        return [False] * len(words)
+    cores = [_CORE.search(word) for word in words]
+    lowers = [core.group(0).lower() if core else "" for core in cores]
+    own = stemmer(language if language in SNOWBALL else "en").stemWords(lowers)
+    english = stemmer("en").stemWords(lowers)
+    return [core is not None and (first in query_terms or second in query_terms)
+            for core, first, second in zip(cores, own, english, strict=True)]
 
 
 def _best_window(hits: list[bool], size: int) -> int:
