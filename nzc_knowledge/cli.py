@@ -10,6 +10,7 @@ import click
 
 from nzc_knowledge.bench import cli as bench_cli
 from nzc_knowledge.cli_options import index_dir_option, load_settings, user_errors
+from nzc_knowledge.errors import NZCError
 from nzc_knowledge.eval import cli as eval_cli
 from nzc_knowledge.recommend import cli as recommend_cli
 
@@ -280,14 +281,13 @@ def _publish_to_backend(settings, index_dir: Path) -> str | None:
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.search.backend import backend_factory
 
-    open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))
-    if open_backend is None:
-        return None
     try:
+        open_backend = backend_factory(settings.model_copy(update={"index_dir": index_dir}))
+        if open_backend is None:
+            return None
         backend = open_backend(Snapshot.load(SnapshotStore(index_dir).current_path()))
-    except Exception as error:  # e.g. Milvus Lite's file held by a running server: that server publishes it on load
-        return (f"Milvus not updated ({type(error).__name__}: {error}); a server on this index publishes the "
-                "snapshot to Milvus when it loads it")
+    except NZCError as error:  # e.g. MilvusUnavailable: Milvus Lite's file held by a running server: it publishes on load
+        return f"Milvus not updated ({error}); a server on this index publishes the snapshot to Milvus when it loads it"
     return f"Milvus collection {backend.collection} is now serving (alias moved)"
 
 

@@ -113,6 +113,12 @@ class OutdatedSnapshot(NZCError):
     status = 503
 
 
+class MilvusUnavailable(NZCError):
+    """NZC_BACKEND=milvus and Milvus cannot be opened or written (a server down, a Lite file held by another process)."""
+
+    status = 503
+
+
 class UnreadablePointer(NoSnapshot):
     """The CURRENT pointer exists but cannot be read or names no snapshot of this store."""
 

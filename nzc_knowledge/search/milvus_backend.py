@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from nzc_knowledge.errors import Conflict
+from nzc_knowledge.errors import Conflict, MilvusUnavailable
 from nzc_knowledge.index.dense import QUANTIZED_THRESHOLD
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
@@ -57,8 +57,12 @@ def collection_name(snapshot_id: str) -> str:
 def connect(uri: str, token: str | None = None) -> Any:
     """A pymilvus client: a file path opens Milvus Lite in this process, http(s)://host:19530 a server or cluster."""
     from pymilvus import MilvusClient  # imported here: `nzc --help` and the embedded backend never load it
+    from pymilvus.exceptions import MilvusException
 
-    return MilvusClient(uri, token=token or "")
+    try:
+        return MilvusClient(uri, token=token or "")
+    except (MilvusException, OSError, RuntimeError) as error:  # milvus-lite reports a held file as a RuntimeError
+        raise MilvusUnavailable(f"cannot open Milvus at {uri}: {error}") from error
 
 
 # ---- filters -----------------------------------------------------------------------------------------------
@@ -347,7 +351,12 @@ def milvus_backend_factory(uri: str, token: str | None, index_dir: Path) -> Call
     store = SnapshotStore(index_dir)
 
     def open_backend(snapshot: Snapshot) -> MilvusBackend:
-        name = versions.publish(snapshot)
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            name = versions.publish(snapshot)
+        except (MilvusException, OSError, RuntimeError) as error:
+            raise MilvusUnavailable(f"cannot publish snapshot {snapshot.id} to Milvus: {error}") from error
         dropped = versions.prune(keep=set(store.ids()) | {snapshot.id})
         if dropped:
             logger.info("dropped Milvus collections of pruned snapshots: %s", ", ".join(dropped))
