@@ -35,7 +35,8 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
     good = store.current_id()
     broken = "20990101T000000000000Z-broken00"
     shutil.copytree(store.path(good), store.path(broken))
-    (store.path(broken) / "resources.jsonl").write_text("{not json\n")
+    # copytree made real copies, not hard links: damaging this one leaves the good snapshot's segment intact
+    next((store.path(broken) / "segments").glob("*/resources.jsonl")).write_text("{not json\n")
     attempts = []
     real_open = EngineHolder._open
 
