@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from nzc_knowledge.bench.queries import LATENCY_QUERIES
-from nzc_knowledge.cli_options import load_settings
+from nzc_knowledge.cli_options import load_settings, user_errors
 
 FILTERS = ({"country": ["DE", "IT", "FR"]}, {"domain": ["energy"], "type": ["financing_note"]}, {"barrier": ["procurement"]})
 
@@ -34,6 +34,7 @@ def _write(out: Path | None, result: dict) -> None:
 @click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=Path("ingest"))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+@user_errors
 def ingest_bench(source_dir: Path, out: Path | None) -> None:
     """Ingest SOURCE_DIR into a temporary index; compare with raw encoding of the same chunks by the same encoders
     (MiniLM and, when ingest builds one, the multilingual index's)."""
@@ -129,6 +130,7 @@ def _measure_raw(service, queries: list[str], rounds: int) -> list[float]:
               help="Also measure a synthetic index of this many chunks built from the current snapshot")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+@user_errors
 def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out: Path | None) -> None:
     """Latency p50/p99 of GET /search over HTTP (with and without filters) vs raw encode + FAISS."""
     import tempfile
@@ -197,6 +199,7 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
               help="With --clients: seconds after which every client stops, build finished or not")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON (no progress lines on stderr)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+@user_errors
 def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir: Path | None, time_limit: float,
                   as_json: bool, out: Path | None) -> None:
     """Full vs incremental build of a copy of SOURCE_DIR, and failed searches during a reindex + swap."""
@@ -224,6 +227,7 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
               help="Index of real passages to copy texts, metadata and vectors from [default: $NZC_INDEX_DIR or indexes/]")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON (no progress lines on stderr)")
+@user_errors
 def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, as_json: bool) -> None:
     """Synthetic snapshot of N passages served by `nzc serve`: start-up, RSS, /search p50/p99, recall@10, disk."""
     from nzc_knowledge.bench.scale import scale_bench as measure

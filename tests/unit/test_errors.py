@@ -123,6 +123,8 @@ def test_real_commands_answer_a_domain_error_in_one_line(tmp_path):
         (["search", "heat", "--index-dir", str(tmp_path / "empty")], "no index snapshot in"),
         (["eval", "tags", "--passages", str(tmp_path / "passages.jsonl"), "--index-dir", str(tmp_path / "empty")],
          "passages.jsonl:1: not a labelled passage"),
+        (["bench", "scale", "--chunks", "1000", "--index-dir", str(tmp_path / "synthetic"), "--source-index",
+          str(tmp_path / "empty")], "no index snapshot in"),
     ]:
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output
