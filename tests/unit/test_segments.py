@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nzc_knowledge.encoders import EncoderInfo
 from nzc_knowledge.errors import OutdatedSnapshot
 from nzc_knowledge.index.lexical import LexicalIndex, Postings
 from nzc_knowledge.index.merge import merge_segments
@@ -22,7 +20,8 @@ from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings
 from nzc_knowledge.search.service import SearchService
 from nzc_knowledge.text.analysis import lexical_terms
 
-DIMENSION = 32
+from hash_encoder import HashEncoder
+
 QUERIES = ["district heating network", "bus fleet electrification", "solar panels on school roofs",
            "tree planting against heat", "glacier monitoring"]
 FILES = {
@@ -37,36 +36,12 @@ FILES = {
 }
 
 
-class _HashEncoder:
-    """A deterministic bag-of-words encoder: texts sharing words get close vectors (no model needed)."""
-
-    def __init__(self) -> None:
-        self.info = EncoderInfo(name="hash-encoder", dimension=DIMENSION, max_seq_length=512)
-
-    def _encode(self, texts):
-        vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, zlib.crc32(word.encode()) % DIMENSION] += 1.0
-        vectors += 1e-3
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-    def encode_queries(self, texts):
-        return self._encode(texts)
-
-    def encode_passages(self, texts, batch_size=32, show_progress=False):
-        return self._encode(texts)
-
-    def count_tokens(self, texts):
-        return [len(text.split()) for text in texts]
-
-
 def _resource_ids(resources):
     return {"ids": [resource.id for resource in resources]}
 
 
 def _ingest(source: Path, index: Path, full: bool = False):
-    pipeline = IngestPipeline(_HashEncoder(), IngestSettings(tag_resources=False, keep_snapshots=20),
+    pipeline = IngestPipeline(HashEncoder(), IngestSettings(tag_resources=False, keep_snapshots=20),
                               extensions={"listing": _resource_ids})
     store = SnapshotStore(index)
     with store.exclusive():
@@ -93,8 +68,8 @@ def _ranked(pairs) -> list[tuple[str, float]]:
 
 def _results(snapshot: Snapshot) -> dict[str, object]:
     """What a search returns, independent of row numbers: resources and passages by id, scores rounded."""
-    service = SearchService(snapshot, _HashEncoder())
-    encoder = _HashEncoder()
+    service = SearchService(snapshot, HashEncoder())
+    encoder = HashEncoder()
     found: dict[str, object] = {}
     for query in QUERIES:
         page = service.search(query, limit=10)
@@ -173,9 +148,9 @@ def test_deletion_marks_hide_a_removed_file_everywhere(corpus):
     assert all(chunk.resource_id != heating.id for chunk in after.chunks)
     ids, _ = after.lexical.search(["aarhus"], 10)
     assert len(ids) == 0 and "aarhus" not in after.lexical.vocabulary() and "Aarhus" not in after.vocabulary
-    ids, _ = after.dense.search(_HashEncoder().encode_queries(["district heating network Aarhus"])[0], 100)
+    ids, _ = after.dense.search(HashEncoder().encode_queries(["district heating network Aarhus"])[0], 100)
     assert all(after.chunk(row).resource_id != heating.id for row in ids)
-    page = SearchService(after, _HashEncoder()).search("", limit=50)
+    page = SearchService(after, HashEncoder()).search("", limit=50)
     assert heating.id not in {hit.resource.id for hit in page.hits} and page.total == len(after.resources)
 
 
@@ -332,7 +307,7 @@ def test_a_reindex_merges_its_segments_once_there_are_more_than_merge_at(tmp_pat
     for step in range(3):
         files[f"extra{step}.md"] = f"# Extra {step}\n\nGlacier monitoring report number {step} about ice."
         _write(source, files)
-        report = build_snapshot(source, index, encoder=_HashEncoder(), multilingual=None, merge_at=2, keep_snapshots=10,
+        report = build_snapshot(source, index, encoder=HashEncoder(), multilingual=None, merge_at=2, keep_snapshots=10,
                                 settings=IngestSettings(tag_resources=False), extensions={"listing": _resource_ids})
         counts.append(len(_current(index).segments))
     assert counts == [1, 2, 1]  # the third build made a third segment, then merged all three

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import zlib
 
 import numpy as np
 import pytest
 
-from nzc_knowledge.encoders import EncoderInfo, Encoders
+from nzc_knowledge.encoders import Encoders
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
 from nzc_knowledge.index.passages import LazyChunks
@@ -19,38 +18,15 @@ from nzc_knowledge.search.filters import SearchFilters
 from nzc_knowledge.search.service import SearchService
 from nzc_knowledge.text.analysis import lexical_terms
 
-DIMENSION = 32
+from hash_encoder import DIMENSION, HashEncoder
+
 TOPICS = ["district heating network", "bus fleet electrification", "rooftop solar panels", "tree planting heat",
           "building renovation grants", "bike lanes cycling", "waste sorting recycling", "energy community cooperative"]
 COUNTRIES = ["DE", "IT", "FR", "PL", "SE"]
 
 
-class _HashEncoder:
-    """A deterministic bag-of-words encoder: texts sharing words get close vectors (no model needed)."""
-
-    def __init__(self) -> None:
-        self.info = EncoderInfo(name="hash-encoder", dimension=DIMENSION, max_seq_length=128)
-
-    def _encode(self, texts):
-        vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, zlib.crc32(word.encode()) % DIMENSION] += 1.0
-        vectors += 1e-3
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-    def encode_queries(self, texts):
-        return self._encode(texts)
-
-    def encode_passages(self, texts, batch_size=32, show_progress=False):
-        return self._encode(texts)
-
-    def count_tokens(self, texts):
-        return [len(text.split()) for text in texts]
-
-
 def _snapshot(resource_count: int = 60, per_resource: int = 3) -> Snapshot:
-    encoder = _HashEncoder()
+    encoder = HashEncoder(max_seq_length=128)
     resources, chunks = [], []
     for number in range(resource_count):
         topic = TOPICS[number % len(TOPICS)]
@@ -86,7 +62,7 @@ def test_round_trip_gives_the_same_search_results(tmp_path):
     built = _snapshot()
     built.save(tmp_path)
     loaded = Snapshot.load(tmp_path)
-    before, after = SearchService(built, _HashEncoder()), SearchService(loaded, _HashEncoder())
+    before, after = SearchService(built, HashEncoder(max_seq_length=128)), SearchService(loaded, HashEncoder(max_seq_length=128))
     for query, filters in [("district heating", {}), ("bus fleet", {"country": ["DE", "IT"]}), ("solar", {"language": ["de"]}),
                            ("", {"domain": ["energy"]})]:
         expected = _results(before, query, **filters)
@@ -145,7 +121,7 @@ def test_the_api_reports_an_outdated_snapshot_instead_of_failing(tmp_path):
         snapshot.save(folder)
         manifest = json.loads((folder / MANIFEST).read_text())
         (folder / MANIFEST).write_text(json.dumps(dict(manifest, format_version=1)))  # as today's engine wrote it
-    with TestClient(create_app(Settings(index_dir=tmp_path, multilingual_encoder="none"), encoders=Encoders(preloaded=[_HashEncoder()]))) as client:
+    with TestClient(create_app(Settings(index_dir=tmp_path, multilingual_encoder="none"), encoders=Encoders(preloaded=[HashEncoder(max_seq_length=128)]))) as client:
         health = client.get("/health")
         assert health.status_code == 503 and health.json()["status"] == "no_index"
         assert "rebuild the index with `nzc ingest`" in health.json()["load_failure"]["reason"]
@@ -154,7 +130,7 @@ def test_the_api_reports_an_outdated_snapshot_instead_of_failing(tmp_path):
 
 def test_a_selective_filter_still_returns_k_hits(tmp_path):
     _snapshot(resource_count=400).save(tmp_path)
-    service = SearchService(Snapshot.load(tmp_path), _HashEncoder())
+    service = SearchService(Snapshot.load(tmp_path), HashEncoder(max_seq_length=128))
     # One country and one year: 40 of 400 resources (none of them in the unfiltered top 50); all mention "passage".
     unfiltered = {hit.resource.id for hit in service.search("bus fleet passage", limit=50).hits}
     selective = SearchFilters.parse(country=["DE"], year_from=2015, year_to=2015)
