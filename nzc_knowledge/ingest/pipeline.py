@@ -109,17 +109,6 @@ def source_fingerprint(files: dict[str, str], entries: dict[str, dict[str, Any]]
 
 
 @dataclass
-class ReusedFile:
-    """What an unchanged file keeps from the previous snapshot: its resource (metadata and tags; its passages,
-    vectors and indexes stay in the previous snapshot's segments, which the new version shares)."""
-
-    resource: Resource
-    chunks: list[Chunk] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
-    multilingual_vectors: list[np.ndarray | None] = field(default_factory=list)
-
-
-@dataclass
 class IncrementalBase:
     """The snapshot an incremental build adds a segment to, and the resources it keeps from it."""
 
@@ -135,9 +124,10 @@ def file_key(source: SourceFile) -> str:
     return hashlib.sha256(f"{source.fingerprint}\0{identity}\0{entry}".encode()).hexdigest()
 
 
-def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, ReusedFile]:
-    """Unchanged files (same bytes and manifest entry): their resources, read from the previous snapshot's metadata
-    only (no passage, text or vector is read: the new version shares the segments that hold them)."""
+def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, Resource]:
+    """Unchanged files (same bytes and manifest entry): their resources (metadata and tags), read from the previous
+    snapshot's metadata only. Their passages, vectors and indexes stay in the previous snapshot's segments, which
+    the new version shares, so nothing of them is read or re-embedded."""
     keys = previous.manifest.get("source_keys", {})
     by_file = {resource.file: position for position, resource in enumerate(previous.resources)}
     reuse = {}
@@ -145,7 +135,7 @@ def _reusable_files(previous: Snapshot, sources: list[SourceFile]) -> dict[str, 
         position = by_file.get(source.relative)
         if position is None or keys.get(source.relative) != file_key(source):
             continue
-        reuse[source.relative] = ReusedFile(resource=dataclasses.replace(previous.resources[position]))
+        reuse[source.relative] = dataclasses.replace(previous.resources[position])
     return reuse
 
 
@@ -282,17 +272,16 @@ class IngestPipeline:
         if previous is not None and self._same_content(previous, fingerprint):
             return self._unchanged(previous, report, started)
         reuse = _reusable_files(previous, sources) if previous else {}
-        resources, chunks, vectors, multilingual = self._extract_and_chunk(sources, report, notify, reuse)
+        resources, chunks = self._extract_and_chunk(sources, report, notify, reuse)
         if not resources:
             raise ExtractionError(f"nothing to index: no usable document in {source_dir}")
         base = None
         if previous is not None:
             current_files = {source.relative for source in sources}
             report.removed = sorted(set(previous.manifest.get("source_keys", {})) - current_files)
-            kept = {reuse[relative].resource.id for relative in report.unchanged if relative in reuse}
+            kept = {reuse[relative].id for relative in report.unchanged if relative in reuse}
             base = IncrementalBase(previous, store.path(previous.id), kept)
-        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, vectors, multilingual,
-                            base=base)
+        return self._finish(resources, chunks, fingerprint, keys, store, report, notify, started, base=base)
 
     def _reusable_snapshot(self, store: SnapshotStore, report: IngestReport) -> Snapshot | None:
         """The current snapshot if it was built with the same settings; otherwise None and a note saying why."""
@@ -359,8 +348,7 @@ class IngestPipeline:
             chunks.extend(resource_chunks)
             report.ingested.append(resource.id)
             notify("extract", done, len(documents))
-        nothing: list[np.ndarray | None] = [None] * len(chunks)
-        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started, nothing, nothing)
+        return self._finish(resources, chunks, fingerprint, {}, store, report, notify, started)
 
     def settings_record(self) -> dict[str, Any]:
         """Everything that changes the index for the same input; part of the source fingerprint."""
@@ -383,28 +371,20 @@ class IngestPipeline:
         report: IngestReport,
         notify: Progress,
         started: float,
-        reused_vectors: list[np.ndarray | None],
-        reused_multilingual: list[np.ndarray | None],
         base: IncrementalBase | None = None,
     ) -> IngestReport:
-        """Embed, tag and index the new passages, then publish: the whole snapshot, or (with `base`) a new segment
-        for them beside `base`'s segments, whose passages of changed and removed files are marked deleted."""
+        """Embed, tag and index the new passages (`chunks`: those of new and changed files only; unchanged files
+        bring their resource and no passage), then publish: the whole snapshot, or (with `base`) a new segment for
+        them beside `base`'s segments, whose passages of changed and removed files are marked deleted."""
         by_id = {resource.id: resource for resource in resources}
-        todo = [row for row, vector in enumerate(reused_vectors) if vector is None]
-        texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in todo]
+        texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in chunks]
         notify("embed", 0, len(texts))
         encode_started = time.perf_counter()
-        fresh = self._encode(texts, notify)
-        vectors = np.zeros((len(chunks), self.encoder.info.dimension), dtype=np.float32)
-        for row, vector in enumerate(reused_vectors):
-            if vector is not None:
-                vectors[row] = vector
-        if todo:
-            vectors[todo] = fresh
-        multilingual = self._multilingual_vectors(resources, chunks, reused_multilingual, notify)
+        vectors = self._encode(texts, notify)
+        multilingual = self._multilingual_vectors(texts, notify)
         report.encode_seconds = time.perf_counter() - encode_started  # both encoders, as bench ingest's baseline
         if self.settings.tag_resources:
-            new_ids = {chunks[row].resource_id for row in todo}
+            new_ids = {chunk.resource_id for chunk in chunks}
             self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify, multilingual)
         report.near_duplicates = near_duplicates(resources, chunks, vectors)
         notify("index", 0, 1)
@@ -416,7 +396,7 @@ class IngestPipeline:
         notify("index", 1, 1)
         report.snapshot_id = snapshot_id
         report.chunk_count = live_chunks
-        report.embedded_chunks = len(todo)
+        report.embedded_chunks = len(chunks)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -444,13 +424,11 @@ class IngestPipeline:
         return snapshot_id, len(base.snapshot.chunks) - removed + added
 
     def _extract_and_chunk(
-        self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, ReusedFile]
-    ) -> tuple[list[Resource], list[Chunk], list[np.ndarray | None], list[np.ndarray | None]]:
-        """Resources and chunks of every usable file, with the vectors reused for unchanged ones (None: to encode)."""
+        self, sources: list[SourceFile], report: IngestReport, notify: Progress, reuse: dict[str, Resource]
+    ) -> tuple[list[Resource], list[Chunk]]:
+        """Resources of every usable file, and the chunks of the files that are not reused unchanged."""
         resources: list[Resource] = []
         chunks: list[Chunk] = []
-        vectors: list[np.ndarray | None] = []
-        multilingual: list[np.ndarray | None] = []
         seen_content: dict[str, str] = {}
         seen_ids: set[str] = set()
         with IsolatedExtractor(self.settings.limits) as extractor:
@@ -467,22 +445,17 @@ class IngestPipeline:
                         SkippedFile(source.relative, f"duplicate of {seen_content[source.fingerprint]} (same bytes)"))
                     continue
                 reused = reuse.get(source.relative)
-                if reused is not None and reused.resource.id not in seen_ids:
-                    seen_ids.add(reused.resource.id)
+                if reused is not None and reused.id not in seen_ids:
+                    seen_ids.add(reused.id)
                     seen_content[source.fingerprint] = source.relative
-                    resources.append(reused.resource)
-                    chunks.extend(reused.chunks)
-                    vectors.extend(reused.vectors)
-                    multilingual.extend(reused.multilingual_vectors)
+                    resources.append(reused)
                     report.unchanged.append(source.relative)
                     continue
                 job = jobs.get(source.relative) or extractor.submit(source.path)
                 document = self._extracted(extractor, job, source, report)
                 if document is not None:
-                    added = self._add(source, document, report, resources, chunks, seen_ids, seen_content)
-                    vectors.extend([None] * added)
-                    multilingual.extend([None] * added)
-        return resources, chunks, vectors, multilingual
+                    self._add(source, document, report, resources, chunks, seen_ids, seen_content)
+        return resources, chunks
 
     @staticmethod
     def _extracted(extractor: IsolatedExtractor, job, source: SourceFile, report: IngestReport) -> ExtractedDoc | None:
@@ -506,12 +479,12 @@ class IngestPipeline:
         chunks: list[Chunk],
         seen_ids: set[str],
         seen_content: dict[str, str],
-    ) -> int:
-        """Add one extracted file's resource and chunks (unless its id is taken); return how many chunks."""
+    ) -> None:
+        """Add one extracted file's resource and chunks (unless its id is taken)."""
         resource = build_resource(source, document)
         if resource.id in seen_ids:
             report.skipped.append(SkippedFile(source.relative, f"id {resource.id!r} is already used by another file"))
-            return 0
+            return
         resource_chunks = self.chunker.split(resource.id, document)
         for chunk in resource_chunks:
             chunk.language = chunk_language(chunk.text, resource.language)
@@ -520,26 +493,17 @@ class IngestPipeline:
         resources.append(resource)
         chunks.extend(resource_chunks)
         report.ingested.append(source.relative)
-        return len(resource_chunks)
 
-    def _multilingual_vectors(
-        self, resources: list[Resource], chunks: list[Chunk], reused: list[np.ndarray | None], notify: Progress
-    ) -> np.ndarray | None:
-        """Vectors of the multilingual encoder: reused where the previous snapshot has them, encoded otherwise."""
+    def _multilingual_vectors(self, texts: list[str], notify: Progress) -> np.ndarray | None:
+        """Vectors of the multilingual encoder for the same embedding texts, or None without one."""
         if self.multilingual_encoder is None:
             return None
-        by_id = {resource.id: resource for resource in resources}
-        todo = [row for row, vector in enumerate(reused) if vector is None]
-        vectors = np.zeros((len(chunks), self.multilingual_encoder.info.dimension), dtype=np.float32)
-        for row, vector in enumerate(reused):
-            if vector is not None:
-                vectors[row] = vector
+        vectors = np.zeros((len(texts), self.multilingual_encoder.info.dimension), dtype=np.float32)
         batch = max(1, self.settings.batch_size) * 8
-        for start in range(0, len(todo), batch):
-            rows = todo[start : start + batch]
-            texts = [embedding_text(by_id[chunks[row].resource_id], chunks[row]) for row in rows]
-            vectors[rows] = self.multilingual_encoder.encode_passages(texts, batch_size=self.settings.batch_size)
-            notify("embed multilingual", min(start + batch, len(todo)), len(todo))
+        for start in range(0, len(texts), batch):
+            vectors[start : start + batch] = self.multilingual_encoder.encode_passages(
+                texts[start : start + batch], batch_size=self.settings.batch_size)
+            notify("embed multilingual", min(start + batch, len(texts)), len(texts))
         return vectors
 
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
