@@ -3,11 +3,13 @@ answers as the loops they replaced."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from nzc_knowledge.ingest.tag import _best_other
 from nzc_knowledge.models import Resource, Tag
-from nzc_knowledge.search.service import FacetIndex, facet_counts
+from nzc_knowledge.search.service import FACET_FIELDS, FacetIndex
 from nzc_knowledge.search.snippets import make_snippet
 
 
@@ -16,6 +18,20 @@ def _resource(number: int) -> Resource:
     return Resource(id=f"r{number}", file=f"f{number}", title=f"t{number}", type="plan" if number % 2 else None,
                     country=["DE", "IT", "FR"][number % 3], language="en" if number % 4 else "de",
                     domains=domains, levers=[Tag("finance", 0.8), Tag("finance", 0.7)] if number == 5 else [])
+
+
+def facet_counts(resources) -> dict[str, dict[str, int]]:
+    """The per-resource counting loop the facet index replaced: the reference it must agree with."""
+    counters: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
+    for resource in resources:
+        counters["domain"].update(resource.tag_keys("domains"))
+        counters["barrier"].update(resource.tag_keys("barriers"))
+        counters["lever"].update(resource.tag_keys("levers"))
+        for name in ("type", "country", "language"):
+            value = getattr(resource, name)
+            if value:
+                counters[name][value] += 1
+    return {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in counters.items()}
 
 
 def test_facet_index_counts_like_facet_counts() -> None:
