@@ -130,11 +130,6 @@ def _index_params(client: Any, size: int, vector_fields: list[str]) -> Any:
     return params
 
 
-def lexical_weights(snapshot: Snapshot) -> Any:
-    """Passage x term matrix (scipy CSR) of the snapshot's BM25 weights, columns as in `lexical.term_ids()`."""
-    return snapshot.lexical.weight_matrix()
-
-
 def _resource_fields(snapshot: Snapshot) -> list[dict[str, Any]]:
     """Per resource row, the scalar fields its passages carry (values as the filters compare them)."""
     rows = []
@@ -152,7 +147,7 @@ def _resource_fields(snapshot: Snapshot) -> list[dict[str, Any]]:
 
 def passage_rows(snapshot: Snapshot, batch: int = WRITE_BATCH) -> Iterator[list[dict[str, Any]]]:
     """The collection's rows for every passage of `snapshot`, `batch` at a time."""
-    weights = lexical_weights(snapshot)
+    weights = snapshot.lexical.weight_matrix()  # BM25 weights, columns as in `snapshot.lexical.term_ids()`
     resources = _resource_fields(snapshot)
     owner = np.asarray(snapshot.chunk_resource)
     total = len(owner)
