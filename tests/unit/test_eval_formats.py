@@ -57,19 +57,23 @@ def test_qrels_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "problem"),
+    ("reader", "name", "text", "line", "problem"),
     [
-        ("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\n", 3, "expected 3 columns"),
-        ("query-id\tcorpus-id\tscore\nq1\td1\thigh\n", 2, "relevance 'high' is not an integer"),
-        ("q1 0 d1 1\nq1 0 d2\n", 2, "expected 4 columns"),
-        ("q1\td1\t1\nq1\td1\t2\n", 2, "judged twice"),
-        ("just-one-column\n", 1, "got 1 columns"),
+        (read_qrels, "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\n", 3, "expected 3 columns"),
+        (read_qrels, "qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\thigh\n", 2, "relevance 'high' is not an integer"),
+        (read_qrels, "qrels.tsv", "q1 0 d1 1\nq1 0 d2\n", 2, "expected 4 columns"),
+        (read_qrels, "qrels.tsv", "q1\td1\t1\nq1\td1\t2\n", 2, "judged twice"),
+        (read_qrels, "qrels.tsv", "just-one-column\n", 1, "got 1 columns"),
+        (read_run, "run.trec", "q1 Q0 d1 1 0.5 tag\nq1 Q0 d2 2 0.4\n", 2, "expected 6 columns"),
+        (read_run, "run.trec", "q1 Q0 d1 first 0.5 tag\n", 1, "must be an integer"),
+        (read_run, "run.trec", "q1 Q0 d1 1 nan tag\n", 1, "not a finite number"),
+        (read_run, "run.trec", "q1 Q0 d1 1 0.5 tag\nq1 Q0 d1 2 0.4 tag\n", 2, "appears twice"),
     ],
 )
-def test_malformed_qrels_name_file_and_line(tmp_path, text, line, problem):
-    path = write(tmp_path / "qrels.tsv", text)
+def test_malformed_qrels_and_runs_name_file_and_line(tmp_path, reader, name, text, line, problem):
+    path = write(tmp_path / name, text)
     with pytest.raises(FormatError, match=problem) as raised:
-        read_qrels(path)
+        reader(path)
     assert raised.value.line == line
     assert str(raised.value).startswith(f"{path}:{line}: ")
 
@@ -87,22 +91,6 @@ def test_run_round_trip_orders_by_score_and_numbers_ranks(tmp_path):
 def test_run_tag_must_be_one_word(tmp_path):
     with pytest.raises(ValueError, match="must be one word"):
         write_run(tmp_path / "run.trec", {"q": {"d": 1.0}}, tag="two words")
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "problem"),
-    [
-        ("q1 Q0 d1 1 0.5 tag\nq1 Q0 d2 2 0.4\n", 2, "expected 6 columns"),
-        ("q1 Q0 d1 first 0.5 tag\n", 1, "must be an integer"),
-        ("q1 Q0 d1 1 nan tag\n", 1, "not a finite number"),
-        ("q1 Q0 d1 1 0.5 tag\nq1 Q0 d1 2 0.4 tag\n", 2, "appears twice"),
-    ],
-)
-def test_malformed_run_names_file_and_line(tmp_path, text, line, problem):
-    path = write(tmp_path / "run.trec", text)
-    with pytest.raises(FormatError, match=problem) as raised:
-        read_run(path)
-    assert raised.value.line == line
 
 
 def test_corpus_and_queries_report_bad_json_with_line_number(tmp_path):
