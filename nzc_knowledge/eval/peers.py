@@ -96,13 +96,16 @@ def load_cases(path: Path, split: str | None = None) -> list[PeerCase]:
 
 
 @dataclass(frozen=True)
-class _Query:
+class CaseQuery:
+    """A peer case resolved against the registry: the queried city's row and the expected labels."""
+
     case: PeerCase
     position: int
     expected: dict[str, int]  # record label -> grade
 
 
-def _resolve(service: PeerService, cases: Sequence[PeerCase]) -> list[_Query]:
+def resolve_cases(service: PeerService, cases: Sequence[PeerCase]) -> list[CaseQuery]:
+    """Each case's city and expected peers as registry rows; an unknown or ambiguous name is a 4xx error."""
     scorer = service.scorer
     queries = []
     for case in cases:
@@ -111,7 +114,7 @@ def _resolve(service: PeerService, cases: Sequence[PeerCase]) -> list[_Query]:
             expected = {scorer.records[scorer.resolve(name)].label: grade for name, grade in case.expected.items()}
         except (UnknownCity, AmbiguousCity) as error:
             raise InvalidParameter(f"peer case {case.id!r}: {error.message}") from error
-        queries.append(_Query(case, position, expected))
+        queries.append(CaseQuery(case, position, expected))
     return queries
 
 
@@ -134,7 +137,7 @@ def ranked_peers(service: PeerService, positions: Sequence[int], depth: int = RU
     return runs
 
 
-def _score(queries: Sequence[_Query], runs: Sequence[Sequence[str]]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def score_runs(queries: Sequence[CaseQuery], runs: Sequence[Sequence[str]]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """(aggregate, per case) of MEASURES for the runs, by ir_measures."""
     qrels = [Qrel(query.case.id, label, grade) for query in queries for label, grade in query.expected.items()]
     run = [ScoredDoc(query.case.id, label, float(len(labels) - rank))
@@ -166,14 +169,14 @@ def _groups(cases: Sequence[PeerCase], resources: Mapping[str, int]) -> dict[str
 
 def evaluate_peers(service: PeerService, cases: list[PeerCase], depth: int = RUN_DEPTH, **peer_options: Any) -> dict[str, Any]:
     """Run every case through `service.peers` and score the runs per split; per-case rows show what was found."""
-    queries = _resolve(service, cases)
+    queries = resolve_cases(service, cases)
     scorer = service.scorer
     runs = []
     for query in queries:
         record = scorer.records[query.position]
         answer = service.peers(record.name, limit=depth, city_country=record.country, **peer_options)
         runs.append([f"{peer.city} ({peer.country})" if peer.country else peer.city for peer in answer.peers])
-    aggregate, per_case = _score(queries, runs)
+    aggregate, per_case = score_runs(queries, runs)
     resources = {query.case.id: sum(scorer.has_climate_content(rid) for rid in scorer.records[query.position].resources)
                  for query in queries}
     rows = [
@@ -239,13 +242,13 @@ def tune_weights(
     """
     if any(case.split != "tune" for case in cases):
         raise ValueError("tune_weights takes tune cases only; held-out cases would leak into the choice")
-    queries = _resolve(service, cases)
+    queries = resolve_cases(service, cases)
     positions = [query.position for query in queries]
     current = service.weights
     results = []
     for weights in weight_grid(grid):
         runs = ranked_peers(service.reweighted(weights), positions, depth)
-        aggregate, _ = _score(queries, runs)
+        aggregate, _ = score_runs(queries, runs)
         results.append({"weights": asdict(weights), "measures": {name: round(v, 4) for name, v in aggregate.items()},
                         "distance": round(_distance(weights, current), 4)})
     results.sort(key=lambda row: (*(-row["measures"][name] for name in OBJECTIVE), row["distance"]))
