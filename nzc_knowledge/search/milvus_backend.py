@@ -229,9 +229,12 @@ class MilvusVersions:
 
     def serving(self) -> str | None:
         """The collection the alias names (None: no alias yet)."""
+        # Listed first: describing an unknown alias logs an RPC error on every first publish.
+        if self.alias not in self.client.list_aliases().get("aliases", []):
+            return None
         try:
             return str(self.client.describe_alias(self.alias)["collection_name"])
-        except Exception:  # pymilvus raises a plain MilvusException for an unknown alias
+        except Exception:  # dropped in between: pymilvus raises a plain MilvusException for an unknown alias
             return None
 
     def publish(self, snapshot: Snapshot) -> str:
