@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.backend import BackendFactory
 from nzc_knowledge.search.service import SearchService, open_search_service
 
-PeerFactory = Callable[[Snapshot], PeerService]
+# Called with the snapshot; with a retrieval backend other than the snapshot's own also given `backend=` (as
+# PeerService.from_snapshot takes it), so peers read passage vectors from the same place search does.
+PeerFactory = Callable[..., PeerService]
 
 logger = logging.getLogger(__name__)
 # A rollback waits this long for the requests of a replaced version before answering 409 (it must load its snapshot).
@@ -226,7 +229,9 @@ class EngineHolder:
         backend = self.backend_factory(snapshot) if self.backend_factory is not None else None
         search = open_search_service(snapshot, self.encoders, backend=backend)
         search.warm_up()
-        return Engine(snapshot=snapshot, search=search, peer_factory=self.peer_factory)
+        # Peers read passage vectors where search reads them: from Milvus when the index lives there.
+        peer_factory = self.peer_factory if backend is None else partial(self.peer_factory, backend=backend)
+        return Engine(snapshot=snapshot, search=search, peer_factory=peer_factory)
 
     def _remember(self, failure: LoadFailure) -> None:
         if failure != self._failure:

@@ -129,12 +129,17 @@ def _measure_raw(service, queries: list[str], rounds: int) -> list[float]:
 @click.option("--synthetic", type=click.IntRange(min=1000), default=None,
               help="Also measure a synthetic index of this many chunks built from the current snapshot")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--backend", "backends", type=click.Choice(["embedded", "milvus"]), multiple=True,
+              help="Retrieval backend(s) of the measured server [default: $NZC_BACKEND]; two are measured side by "
+                   "side, their rounds interleaved, so both see the same load")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
 @user_errors
-def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out: Path | None) -> None:
+def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, backends: tuple[str, ...],
+                 out: Path | None) -> None:
     """Latency p50/p99 of GET /search over HTTP (with and without filters) vs raw encode + FAISS."""
     import tempfile
     import time
+    from contextlib import ExitStack
 
     from nzc_knowledge.api.app import create_app
     from nzc_knowledge.bench.server import live_server
@@ -163,24 +168,39 @@ def search_bench(index_dir: Path | None, synthetic: int | None, rounds: int, out
         click.echo(f"built a synthetic index of {synthetic} chunks ({big.dense.kind}) in {time.perf_counter() - started:.0f} s",
                    err=True)
         targets.append((f"synthetic-{synthetic}", Path(temporary.name), Snapshot.load(store.current_path())))
-    result = {"command": f"nzc bench search --rounds {rounds}" + (f" --synthetic {synthetic}" if synthetic else ""),
+    backends = tuple(dict.fromkeys(backends)) or (settings.backend,)
+    result = {"command": f"nzc bench search --rounds {rounds}" + (f" --synthetic {synthetic}" if synthetic else "")
+              + "".join(f" --backend {backend}" for backend in backends),
               "queries": len(queries), "filters": list(FILTERS)}
     for name, folder, loaded in targets:
-        with live_server(create_app(Settings(index_dir=folder), encoders=encoders)) as base_url:
-            _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
-            unfiltered = _percentiles(_measure_http(base_url, queries, [{}], rounds))
-            filtered = _percentiles(_measure_http(base_url, queries, list(FILTERS), rounds))
+        unfiltered: dict[str, list[float]] = {backend: [] for backend in backends}
+        filtered: dict[str, list[float]] = {backend: [] for backend in backends}
+        with ExitStack() as servers:
+            urls = {backend: servers.enter_context(live_server(create_app(
+                        Settings(index_dir=folder, backend=backend), encoders=encoders))) for backend in backends}
+            for base_url in urls.values():
+                _measure_http(base_url, queries[:3], [{}], 1)  # warm-up
+            for _ in range(rounds):  # round by round, backend after backend: load changes hit both alike
+                for backend, base_url in urls.items():
+                    unfiltered[backend] += _measure_http(base_url, queries, [{}], 1)
+                for backend, base_url in urls.items():
+                    filtered[backend] += _measure_http(base_url, queries, list(FILTERS), 1)
         raw = _percentiles(_measure_raw(open_search_service(loaded, encoders), queries, rounds))
-        result[name] = {
-            "chunks": len(loaded.chunks),
-            "dense_index": loaded.dense.kind,
-            "http_unfiltered": unfiltered,
-            "http_filtered": filtered,
-            "raw_encode_plus_faiss": raw,
-            "p50_ratio_unfiltered": round(unfiltered["p50_ms"] / raw["p50_ms"], 2),
-            "p50_ratio_filtered": round(filtered["p50_ms"] / raw["p50_ms"], 2),
-            "p99_ratio_unfiltered": round(unfiltered["p99_ms"] / raw["p99_ms"], 2),
-        }
+        per_backend = {}
+        for backend in backends:
+            http, http_filtered = _percentiles(unfiltered[backend]), _percentiles(filtered[backend])
+            per_backend[backend] = {
+                "http_unfiltered": http,
+                "http_filtered": http_filtered,
+                "p50_ratio_unfiltered": round(http["p50_ms"] / raw["p50_ms"], 2),
+                "p50_ratio_filtered": round(http_filtered["p50_ms"] / raw["p50_ms"], 2),
+                "p99_ratio_unfiltered": round(http["p99_ms"] / raw["p99_ms"], 2),
+            }
+        result[name] = {"chunks": len(loaded.chunks), "dense_index": loaded.dense.kind, "raw_encode_plus_faiss": raw}
+        if len(backends) == 1:  # the figures as they always were
+            result[name].update(per_backend[backends[0]])
+        else:
+            result[name]["backends"] = per_backend
     temporary.cleanup()
     _write(out, result)
 

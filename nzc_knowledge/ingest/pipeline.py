@@ -499,15 +499,19 @@ class IngestPipeline:
         if self.multilingual_encoder is None:
             return None
         vectors = np.zeros((len(texts), self.multilingual_encoder.info.dimension), dtype=np.float32)
-        batch = max(1, self.settings.batch_size) * 8
+        batch = self._texts_per_call(self.multilingual_encoder)
         for start in range(0, len(texts), batch):
             vectors[start : start + batch] = self.multilingual_encoder.encode_passages(
                 texts[start : start + batch], batch_size=self.settings.batch_size)
             notify("embed multilingual", min(start + batch, len(texts)), len(texts))
         return vectors
 
+    def _texts_per_call(self, encoder: Encoder) -> int:
+        """Passages per encode call: a few batches (progress moves), or as many as a bulk encoder asks for (Ray)."""
+        return getattr(encoder, "texts_per_call", None) or max(1, self.settings.batch_size) * 8
+
     def _encode(self, texts: list[str], notify: Progress) -> np.ndarray:
-        batch = max(1, self.settings.batch_size) * 8
+        batch = self._texts_per_call(self.encoder)
         parts = []
         for start in range(0, len(texts), batch):
             parts.append(self.encoder.encode_passages(texts[start : start + batch], batch_size=self.settings.batch_size))

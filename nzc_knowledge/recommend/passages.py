@@ -15,6 +15,7 @@ import numpy as np
 
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
+from nzc_knowledge.search.backend import EmbeddedBackend, RetrievalBackend, Space
 from nzc_knowledge.taxonomy import TAG_FAMILIES
 
 PASSAGE_VECTORS = "multilingual"  # which of the snapshot's dense indexes is compared ("dense" or "multilingual")
@@ -23,27 +24,33 @@ VECTOR_BLOCK = 65_536  # passages decoded at a time when averaging per resource
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 
 
-def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS) -> dict[str, np.ndarray]:
-    """Resource id -> mean of its chunk vectors (unit length), from the snapshot's `source` index.
+def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS,
+                     backend: RetrievalBackend | None = None) -> dict[str, np.ndarray]:
+    """Resource id -> mean of its chunk vectors (unit length), from the `source` vectors of `backend`.
 
-    `source` "multilingual" falls back to the dense index when the snapshot was built without one.
+    `backend` None: the snapshot's own indexes. `source` "multilingual" falls back to the dense vectors when the
+    snapshot was built without them.
     """
     if source not in ("dense", "multilingual"):
         raise ValueError(f"unknown passage vectors {source!r}; choose dense or multilingual")
-    index = snapshot.multilingual if source == "multilingual" and snapshot.multilingual is not None else snapshot.dense
+    backend = backend or EmbeddedBackend(snapshot)
+    space: Space = "multilingual" if source == "multilingual" and backend.has("multilingual") else "dense"
+    index = snapshot.multilingual if space == "multilingual" else snapshot.dense
     result: dict[str, np.ndarray] = {}
-    if index.size == 0:
+    size = len(snapshot.chunk_resource)
+    if size == 0:
         return result
-    # Sums per resource over blocks of passages: the vectors are decoded from the index a block at a time, so a
-    # quantized million-passage index is never expanded to float32 all at once.
+    # Sums per resource over blocks of passages: the vectors are read a block at a time, so a quantized
+    # million-passage index is never expanded to float32 all at once (nor read from Milvus in one answer).
     owner = np.asarray(snapshot.chunk_resource)
     sums = np.zeros((len(snapshot.resources), index.dimension), dtype=np.float64)
-    for start in range(0, index.size, VECTOR_BLOCK):
-        rows = np.arange(start, min(start + VECTOR_BLOCK, index.size))
+    for start in range(0, size, VECTOR_BLOCK):
+        rows = np.arange(start, min(start + VECTOR_BLOCK, size))
         order = np.argsort(owner[rows], kind="stable")
         owners = owner[rows][order]
         firsts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        sums[owners[firsts]] += np.add.reduceat(index.vectors_of(rows[order]).astype(np.float64), firsts, axis=0)
+        vectors = backend.passage_vectors(space, rows[order]).astype(np.float64)
+        sums[owners[firsts]] += np.add.reduceat(vectors, firsts, axis=0)
     counts = np.bincount(owner, minlength=len(snapshot.resources))
     for row, resource in enumerate(snapshot.resources):
         if counts[row]:

@@ -28,6 +28,7 @@ from nzc_knowledge.recommend.passages import PASSAGE_VECTORS, resource_vectors
 from nzc_knowledge.recommend.profiles import CityDirectory, build_city_profiles
 from nzc_knowledge.recommend.scorer import COMPONENTS, PeerScorer, PeerWeights, choose_weights
 from nzc_knowledge.recommend.twinning import plan_twinning
+from nzc_knowledge.search.backend import RetrievalBackend
 from nzc_knowledge.taxonomy import keys_of, normalise_key
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,11 @@ class PeerService:
     def from_snapshot(
         cls, snapshot: Snapshot, registry_path: Path | None = None, use_geonames: bool = True,
         text_weight: float | None = None, weights: PeerWeights | None = None, passage_vectors: str = PASSAGE_VECTORS,
+        backend: RetrievalBackend | None = None,
     ) -> PeerService:
         """The service over a loaded snapshot: its stored city profiles, else profiles built now from `registry_path`
-        (default: the registry shipped with the package)."""
+        (default: the registry shipped with the package); passage vectors read from `backend` (default: the
+        snapshot's own indexes)."""
         stored = snapshot.extras.get("cities")
         if stored is None:
             logger.warning(
@@ -70,7 +73,7 @@ class PeerService:
             except FileNotFoundError as error:
                 logger.warning("%s; peers are limited to the content cities", error)
                 stored = build_city_profiles(snapshot.resources, entries=[])
-        vectors = resource_vectors(snapshot, passage_vectors)
+        vectors = resource_vectors(snapshot, passage_vectors, backend)
         source = "multilingual" if passage_vectors == "multilingual" and snapshot.multilingual is not None else "dense"
         directory = CityDirectory.load(stored, use_geonames=use_geonames)
         scorer = PeerScorer.build(directory, snapshot.resources, vectors, choose_weights(weights, text_weight))

@@ -1,7 +1,8 @@
 """The retrieval backend seam: where the search service gets its lexical and dense passage candidates.
 
 The service keeps fusion, roll-up, facets and snippets; a backend only answers "the top k passage rows for these
-terms / this vector, within these filters". `EmbeddedBackend` searches the snapshot's own BM25 and FAISS indexes
+terms / this vector, within these filters" and "the stored vectors of these passages" (similar resources and the
+passage part of peer cities average them). `EmbeddedBackend` searches the snapshot's own BM25 and FAISS indexes
 (the default); `search/milvus_backend.py` searches a Milvus collection written from the same snapshot.
 """
 
@@ -12,6 +13,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from nzc_knowledge.index.dense import DenseIndex
+from nzc_knowledge.index.segmented import SegmentedDense
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.search.filters import SearchFilters
 from nzc_knowledge.settings import Settings
@@ -44,6 +47,10 @@ class RetrievalBackend(Protocol):
         """Whether this backend holds vectors of `space`."""
         ...
 
+    def passage_vectors(self, space: Space, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of passage `rows` in `space`, in the order given (float32, one row each)."""
+        ...
+
 
 class EmbeddedBackend:
     """The snapshot's own indexes (bm25s + FAISS), in this process.
@@ -64,13 +71,19 @@ class EmbeddedBackend:
 
     def dense(self, space: Space, vector: np.ndarray, k: int, allowed: np.ndarray | None,
               filters: SearchFilters | None = None) -> Ranking:
-        index = self.snapshot.dense if space == "dense" else self.snapshot.multilingual
-        if index is None:
-            raise ValueError(f"snapshot {self.snapshot.id} has no {space} index")
-        return index.search(vector, k, allowed)
+        return self._index(space).search(vector, k, allowed)
 
     def has(self, space: Space) -> bool:
         return space == "dense" or self.snapshot.multilingual is not None
+
+    def passage_vectors(self, space: Space, rows: np.ndarray) -> np.ndarray:
+        return self._index(space).vectors_of(rows)
+
+    def _index(self, space: Space) -> DenseIndex | SegmentedDense:
+        index = self.snapshot.dense if space == "dense" else self.snapshot.multilingual
+        if index is None:
+            raise ValueError(f"snapshot {self.snapshot.id} has no {space} index")
+        return index
 
 
 BackendFactory = Callable[[Snapshot], RetrievalBackend]

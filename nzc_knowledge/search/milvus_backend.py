@@ -46,6 +46,7 @@ MAX_TAGS = 256  # ARRAY capacity per tag family
 WRITE_BATCH = 1_000
 HNSW_EF_FLOOR = 256  # HNSW's search breadth: at least this, and at least k
 MAX_TOP_K = 16_384  # the most hits Milvus returns for one search
+READ_BATCH = 4_096  # passage vectors read back per query (Milvus returns at most 16,384 rows per query)
 WRITER_WAIT_S = 60.0  # how long a replica waits for another one writing the same collection
 
 
@@ -228,9 +229,12 @@ class MilvusVersions:
 
     def serving(self) -> str | None:
         """The collection the alias names (None: no alias yet)."""
+        # Listed first: describing an unknown alias logs an RPC error on every first publish.
+        if self.alias not in self.client.list_aliases().get("aliases", []):
+            return None
         try:
             return str(self.client.describe_alias(self.alias)["collection_name"])
-        except Exception:  # pymilvus raises a plain MilvusException for an unknown alias
+        except Exception:  # dropped in between: pymilvus raises a plain MilvusException for an unknown alias
             return None
 
     def publish(self, snapshot: Snapshot) -> str:
@@ -276,19 +280,22 @@ class MilvusBackend:
     name = "milvus"
 
     def __init__(self, client: Any, collection: str, vocabulary: dict[str, int], spaces: tuple[str, ...] = ("dense",),
-                 size: int = 0) -> None:
+                 size: int = 0, dimensions: dict[str, int] | None = None) -> None:
         self.client = client
         self.collection = collection
         self.vocabulary = vocabulary  # term -> sparse dimension, the snapshot's BM25 vocabulary
         self.spaces = spaces
         self.hnsw = size >= QUANTIZED_THRESHOLD
+        self.dimensions = dimensions or {}  # space -> vector width, for an empty read
 
     @classmethod
     def for_snapshot(cls, client: Any, snapshot: Snapshot, collection: str | None = None) -> MilvusBackend:
         """A backend over `snapshot`'s collection (by default the one named after it; it must exist)."""
-        spaces = ("dense", "multilingual") if snapshot.multilingual is not None else ("dense",)
-        return cls(client, collection or collection_name(snapshot.id), snapshot.lexical.term_ids(), spaces,
-                   len(snapshot.chunk_resource))
+        dimensions = {"dense": snapshot.dense.dimension}
+        if snapshot.multilingual is not None:
+            dimensions["multilingual"] = snapshot.multilingual.dimension
+        return cls(client, collection or collection_name(snapshot.id), snapshot.lexical.term_ids(), tuple(dimensions),
+                   len(snapshot.chunk_resource), dimensions)
 
     def has(self, space: Space) -> bool:
         return space in self.spaces
@@ -314,6 +321,27 @@ class MilvusBackend:
             params["params"] = {"ef": max(k, HNSW_EF_FLOOR)}
         query = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
         return self._search(space, query, k, allowed, filters, params)
+
+    def passage_vectors(self, space: Space, rows: np.ndarray) -> np.ndarray:
+        if space not in self.spaces:
+            raise ValueError(f"collection {self.collection} has no {space} vectors")
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        found: dict[int, list[float]] = {}
+        wanted = np.unique(rows)
+        for start in range(0, len(wanted), READ_BATCH):
+            batch = wanted[start:start + READ_BATCH]
+            # A run of consecutive rows (all passages, block by block) is a range, not a list of thousands of ids.
+            contiguous = int(batch[-1]) - int(batch[0]) + 1 == len(batch)
+            expression = (f"row >= {int(batch[0])} and row <= {int(batch[-1])}" if contiguous
+                          else f"row in {batch.tolist()}")
+            for hit in self.client.query(self.collection, filter=expression, output_fields=["row", space],
+                                         limit=len(batch)):
+                found[int(hit["row"])] = hit[space]
+        if missing := [int(row) for row in wanted if int(row) not in found]:
+            raise ValueError(f"collection {self.collection} has no passage rows {missing[:5]}")
+        if len(rows) == 0:
+            return np.zeros((0, self.dimensions.get(space, 0)), dtype=np.float32)
+        return np.asarray([found[int(row)] for row in rows], dtype=np.float32)
 
     def _search(self, field: str, query: Any, k: int, allowed: np.ndarray | None, filters: SearchFilters | None,
                 params: dict[str, Any]) -> Ranking:

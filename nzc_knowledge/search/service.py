@@ -426,7 +426,7 @@ class SearchService:
         chunk_rows = self.snapshot.resource_chunks[row]
         if len(chunk_rows) == 0:
             return []
-        centroid = self.snapshot.dense.vectors_of(chunk_rows).mean(axis=0)
+        centroid = self.backend.passage_vectors("dense", chunk_rows).mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         ids, scores = self.backend.dense("dense", centroid, max(50, limit * 10), None)
         source = self.snapshot.resources[row]

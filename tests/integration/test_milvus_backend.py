@@ -121,6 +121,18 @@ def test_filtered_candidates_are_exactly_the_allowed_passages(search_service, mi
     assert sorted(rows_only.tolist()) == sorted(allowed.tolist())
 
 
+def test_passage_vectors_read_back_equal_the_snapshot_vectors(snapshot, milvus_service):
+    backend = milvus_service.backend
+    size = len(snapshot.chunk_resource)
+    rows = np.r_[size - 1, 0, 3, 3, np.arange(5, min(size, 40))]  # any order, a repeat, a run of consecutive rows
+    np.testing.assert_array_equal(backend.passage_vectors("dense", rows), snapshot.dense.vectors_of(rows))
+    if snapshot.multilingual is not None:
+        np.testing.assert_array_equal(backend.passage_vectors("multilingual", rows), snapshot.multilingual.vectors_of(rows))
+    assert backend.passage_vectors("dense", np.empty(0, dtype=np.int64)).shape == (0, snapshot.dense.dimension)
+    with pytest.raises(ValueError, match="no passage rows"):
+        backend.passage_vectors("dense", np.array([size + 7]))
+
+
 def test_similar_resources_agree(search_service, milvus_service, snapshot):
     for resource in snapshot.resources[:5]:
         expected = [(hit.resource.id, hit.score) for hit in search_service.similar(resource.id)]
