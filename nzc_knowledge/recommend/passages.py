@@ -10,12 +10,12 @@ closer); a pair's similarity is rescaled so the corpus' median cross-city pair i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.models import Resource
-from nzc_knowledge.search.backend import EmbeddedBackend, RetrievalBackend, Space
 from nzc_knowledge.taxonomy import TAG_FAMILIES
 
 PASSAGE_VECTORS = "multilingual"  # which of the snapshot's dense indexes is compared ("dense" or "multilingual")
@@ -24,8 +24,36 @@ VECTOR_BLOCK = 65_536  # passages decoded at a time when averaging per resource
 BASELINE_SAMPLE = 2000  # resources sampled to find the median cross-city similarity of a large corpus
 
 
+class VectorSource(Protocol):
+    """Where stored passage vectors are read: the snapshot's own indexes, or a retrieval backend that holds them
+    (Milvus). Search's `RetrievalBackend` has this shape; recommend only names the two methods it uses, so the two
+    sibling parts stay apart."""
+
+    def has(self, space: str) -> bool:
+        """Whether vectors of `space` ("dense" or "multilingual") are held."""
+        ...
+
+    def passage_vectors(self, space: str, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of passage `rows` in `space`, in the order given."""
+        ...
+
+
+class SnapshotVectors:
+    """The snapshot's own FAISS indexes as a vector source."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def has(self, space: str) -> bool:
+        return space == "dense" or self.snapshot.multilingual is not None
+
+    def passage_vectors(self, space: str, rows: np.ndarray) -> np.ndarray:
+        index = self.snapshot.dense if space == "dense" else self.snapshot.multilingual
+        return index.vectors_of(rows)
+
+
 def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS,
-                     backend: RetrievalBackend | None = None) -> dict[str, np.ndarray]:
+                     backend: VectorSource | None = None) -> dict[str, np.ndarray]:
     """Resource id -> mean of its chunk vectors (unit length), from the `source` vectors of `backend`.
 
     `backend` None: the snapshot's own indexes. `source` "multilingual" falls back to the dense vectors when the
@@ -33,8 +61,8 @@ def resource_vectors(snapshot: Snapshot, source: str = PASSAGE_VECTORS,
     """
     if source not in ("dense", "multilingual"):
         raise ValueError(f"unknown passage vectors {source!r}; choose dense or multilingual")
-    backend = backend or EmbeddedBackend(snapshot)
-    space: Space = "multilingual" if source == "multilingual" and backend.has("multilingual") else "dense"
+    backend = backend or SnapshotVectors(snapshot)
+    space = "multilingual" if source == "multilingual" and backend.has("multilingual") else "dense"
     index = snapshot.multilingual if space == "multilingual" else snapshot.dense
     result: dict[str, np.ndarray] = {}
     size = len(snapshot.chunk_resource)

@@ -24,11 +24,10 @@ from nzc_knowledge.models import (
 from nzc_knowledge.recommend.explain import explain_match, explain_profile
 from nzc_knowledge.recommend.lookup import check_limit, city_profile, search_cities
 from nzc_knowledge.recommend.names import normalise_country
-from nzc_knowledge.recommend.passages import PASSAGE_VECTORS, resource_vectors
+from nzc_knowledge.recommend.passages import PASSAGE_VECTORS, VectorSource, resource_vectors
 from nzc_knowledge.recommend.profiles import CityDirectory, build_city_profiles
 from nzc_knowledge.recommend.scorer import COMPONENTS, PeerScorer, PeerWeights, choose_weights
 from nzc_knowledge.recommend.twinning import plan_twinning
-from nzc_knowledge.search.backend import RetrievalBackend
 from nzc_knowledge.taxonomy import keys_of, normalise_key
 
 logger = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class PeerService:
     def from_snapshot(
         cls, snapshot: Snapshot, registry_path: Path | None = None, use_geonames: bool = True,
         text_weight: float | None = None, weights: PeerWeights | None = None, passage_vectors: str = PASSAGE_VECTORS,
-        backend: RetrievalBackend | None = None,
+        backend: VectorSource | None = None,
     ) -> PeerService:
         """The service over a loaded snapshot: its stored city profiles, else profiles built now from `registry_path`
         (default: the registry shipped with the package); passage vectors read from `backend` (default: the
