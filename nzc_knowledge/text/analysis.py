@@ -60,9 +60,15 @@ def lemma_table(language: str) -> dict[str, str]:
     with _lock:
         try:
             source = registry.lookups.get(language)["lemma_lookup"]
-            return source if isinstance(source, dict) else load_language_data(source)
+            table = source if isinstance(source, dict) else load_language_data(source)
         except (ValueError, KeyError, OSError):  # spacy-lookups-data lacks the language or its table
             return {}
+    if set(map(type, table.values())) <= {str}:  # every table but the French one (a copy would double the load time)
+        return table
+    # The French table gives every form a list of lemmas, of which spaCy's lookup lemmatizer takes the first. Kept
+    # as strings, the table is a dict of strings only, which the garbage collector does not track: 217,000 lists
+    # fewer to rescan in every full collection, and the lexicon holds French words, not the text of lists.
+    return {form: lemma if isinstance(lemma, str) else (lemma[0] if lemma else "") for form, lemma in table.items()}
 
 
 def normaliser(language: str) -> Language:
@@ -78,8 +84,6 @@ def normalise_doc(nlp: Language, text: str):
     stem = stemmer(language)
     for token in doc:
         lemma = lemmas.get(token.text, token.text) if lemmas else ""
-        if isinstance(lemma, list):  # spaCy's lookup lemmatizer takes the first of several lemmas
-            lemma = lemma[0] if lemma else ""
         token.norm_ = lemma.lower() if lemma else stem.stemWord(token.lower_)
     return doc
 
@@ -90,7 +94,7 @@ def lexicon(language: str) -> frozenset[str]:
 
     Used to tell a misspelling from a correct word that the indexed content merely never uses.
     """
-    return frozenset(str(word).lower() for word in lemma_table(language).values())
+    return frozenset(lemma.lower() for lemma in lemma_table(language).values() if lemma)
 
 
 def lexical_terms(text: str, language: str | None, also_stop: frozenset[str] = frozenset()) -> list[str]:

@@ -26,6 +26,13 @@ def test_lemma_or_stem_per_language():
     assert [token.norm_ for token in normalise_doc(normaliser("pl"), "budynkach")] == ["budynk"]
 
 
+def test_french_lemmas_come_from_its_table_of_lemma_lists():
+    # spaCy's French table gives each form a list of lemmas; its lookup lemmatizer takes the first
+    doc = normalise_doc(normaliser("fr"), "Les portes étaient ouvertes aux énergies renouvelables")
+    assert [token.norm_ for token in doc] == ["le", "porte", "être", "ouvert", "aux", "énergie", "renouvelable"]
+    assert {"porte", "être", "énergie"} <= lexicon("fr")  # words, not the text of lists ("['porte']")
+
+
 def test_the_lexicon_holds_the_lemmas_and_stop_words_come_from_the_language_defaults():
     assert "building" in lexicon("en") and lexicon("pl") == frozenset()
     assert {"the", "and"} <= stop_words("en") and "und" in stop_words("de")
