@@ -12,11 +12,14 @@ the spelling lexicon reads the same dict instead of parsing the file a second ti
 from __future__ import annotations
 
 import re
+import runpy
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 import spacy
+import spacy.lang
 from spacy.language import Language
 from spacy.util import get_lang_class, load_language_data, registry
 
@@ -27,10 +30,17 @@ LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’]")
 _lock = threading.Lock()
+_SPACY_LANGUAGES = Path(spacy.lang.__file__).parent
 
 
 @lru_cache(maxsize=None)
 def stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words of a language (its `Defaults.stop_words`); empty where spaCy has no class for the code."""
+    if language in SNOWBALL:
+        # Read from the language's stop_words.py, not its Language class: importing spacy.lang.fr compiles the
+        # French tokenizer's regular expressions (4 s of CPU at a server's warm-up), which no query needs.
+        words = runpy.run_path(str(_SPACY_LANGUAGES / language / "stop_words.py"))["STOP_WORDS"]
+        return frozenset(word.lower() for word in words)
     try:
         # the language's defaults, not a `spacy.blank` pipeline: building its tokenizer is not needed for a word list
         return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import spacy
 
-from nzc_knowledge.text.analysis import lemma_table, lexicon, normalise_doc, normaliser, stop_words
+from spacy.util import get_lang_class
+
+from nzc_knowledge.text.analysis import SNOWBALL, lemma_table, lexicon, normalise_doc, normaliser, stop_words
 
 
 def test_norms_equal_what_spacys_lookup_lemmatizer_gives():
@@ -37,3 +39,9 @@ def test_the_lexicon_holds_the_lemmas_and_stop_words_come_from_the_language_defa
     assert "building" in lexicon("en") and lexicon("pl") == frozenset()
     assert {"the", "and"} <= stop_words("en") and "und" in stop_words("de")
     assert stop_words("tlh") == frozenset()  # no spaCy class for the code
+
+
+def test_stop_words_read_from_spacys_files_equal_its_language_defaults():
+    for language in SNOWBALL:  # the languages whose stop words are read without importing their Language class
+        assert stop_words(language) == {word.lower() for word in get_lang_class(language).Defaults.stop_words}
+        assert len(stop_words(language)) > 20, language
