@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.abc
 import os
 import sys
@@ -37,6 +38,19 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
     if paths and "torch" not in sys.modules and all(path.is_relative_to(UNIT) for path in paths):
         sys.meta_path.insert(0, _NoTorchInUnitTests())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keeps CPython's cyclic garbage collector off what the session holds for its whole length.
+
+    The collected modules and the tables tests load (lemma tables, the city registry, GeoNames) are hundreds of
+    thousands of long-lived containers; with the default thresholds the collector rescanned them in about twenty
+    full collections, 7 of the unit run's 43 CPU seconds. Frozen objects are never scanned (nor freed, and
+    nothing of a session's imports is), and fewer, larger young collections still free every cycle a test makes.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,14 @@ the spelling lexicon reads the same dict instead of parsing the file a second ti
 from __future__ import annotations
 
 import re
+import runpy
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 import spacy
+import spacy.lang
 from spacy.language import Language
 from spacy.util import get_lang_class, load_language_data, registry
 
@@ -27,10 +30,17 @@ LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’]")
 _lock = threading.Lock()
+_SPACY_LANGUAGES = Path(spacy.lang.__file__).parent
 
 
 @lru_cache(maxsize=None)
 def stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words of a language (its `Defaults.stop_words`); empty where spaCy has no class for the code."""
+    if language in SNOWBALL:
+        # Read from the language's stop_words.py, not its Language class: importing spacy.lang.fr compiles the
+        # French tokenizer's regular expressions (4 s of CPU at a server's warm-up), which no query needs.
+        words = runpy.run_path(str(_SPACY_LANGUAGES / language / "stop_words.py"))["STOP_WORDS"]
+        return frozenset(word.lower() for word in words)
     try:
         # the language's defaults, not a `spacy.blank` pipeline: building its tokenizer is not needed for a word list
         return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
@@ -60,9 +70,15 @@ def lemma_table(language: str) -> dict[str, str]:
     with _lock:
         try:
             source = registry.lookups.get(language)["lemma_lookup"]
-            return source if isinstance(source, dict) else load_language_data(source)
+            table = source if isinstance(source, dict) else load_language_data(source)
         except (ValueError, KeyError, OSError):  # spacy-lookups-data lacks the language or its table
             return {}
+    if set(map(type, table.values())) <= {str}:  # every table but the French one (a copy would double the load time)
+        return table
+    # The French table gives every form a list of lemmas, of which spaCy's lookup lemmatizer takes the first. Kept
+    # as strings, the table is a dict of strings only, which the garbage collector does not track: 217,000 lists
+    # fewer to rescan in every full collection, and the lexicon holds French words, not the text of lists.
+    return {form: lemma if isinstance(lemma, str) else (lemma[0] if lemma else "") for form, lemma in table.items()}
 
 
 def normaliser(language: str) -> Language:
@@ -78,8 +94,6 @@ def normalise_doc(nlp: Language, text: str):
     stem = stemmer(language)
     for token in doc:
         lemma = lemmas.get(token.text, token.text) if lemmas else ""
-        if isinstance(lemma, list):  # spaCy's lookup lemmatizer takes the first of several lemmas
-            lemma = lemma[0] if lemma else ""
         token.norm_ = lemma.lower() if lemma else stem.stemWord(token.lower_)
     return doc
 
@@ -90,7 +104,7 @@ def lexicon(language: str) -> frozenset[str]:
 
     Used to tell a misspelling from a correct word that the indexed content merely never uses.
     """
-    return frozenset(str(word).lower() for word in lemma_table(language).values())
+    return frozenset(lemma.lower() for lemma in lemma_table(language).values() if lemma)
 
 
 def lexical_terms(text: str, language: str | None, also_stop: frozenset[str] = frozenset()) -> list[str]:

@@ -38,3 +38,4 @@ def test_spelling_correction_fixes_typos_but_leaves_acronyms_and_symbols():
     assert corrector.correct("distict heeting financing") == "district heating financing"
     assert corrector.correct("ITAM dLNs EMAs") == "ITAM dLNs EMAs"
     assert corrector.correct("Heeting") == "heating"  # a capitalised first letter is still a word
+    assert SpellingCorrector({"energie": 5}).correct("énergie") == "énergie"  # a French word, not a typo
