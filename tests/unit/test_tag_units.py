@@ -9,8 +9,8 @@ import pytest
 
 from nzc_knowledge.eval.tags import SDG_DOMAINS, load_sdg_check
 from nzc_knowledge.ingest.label_knowledge import IPCC_DOMAIN_CATEGORIES, cross_cutting_phrases, ipcc_phrases, label_phrases
-from nzc_knowledge.ingest.tag import FEATURES, Calibrator, Tagger, TaggerSettings, roll_up
-from nzc_knowledge.ingest.train_tagger import best_threshold, fit_calibrator, load_passages
+from nzc_knowledge.ingest.tag import FEATURES, OBSTACLE_CUES, Calibrator, Tagger, TaggerSettings, roll_up
+from nzc_knowledge.ingest.train_tagger import best_threshold, fit_calibrator, load_passages, per_label_thresholds
 from nzc_knowledge.models import Tag
 from nzc_knowledge.taxonomy import keys_of
 
@@ -91,6 +91,38 @@ def test_family_thresholds_come_from_the_weights():
     probabilities = {"domains": np.zeros(6), "barriers": np.array([0.35, 0, 0, 0, 0, 0, 0, 0.25]), "levers": np.zeros(6)}
     assert [t.key for t in tagger.decide(probabilities)["barriers"]] == ["finance"]  # 0.35 >= 0.3 > 0.25
     assert tagger.top_k == 3
+
+
+def test_a_label_threshold_in_the_weights_overrides_its_family_threshold():
+    weights = _weights() | {"label_thresholds": {"barriers": {"procurement": 0.2, "finance": 0.4}}}
+    tagger = Tagger(_NoEncoder(), weights=weights)
+    assert tagger.thresholds["barriers"].tolist() == pytest.approx([0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.2])
+    probabilities = {"domains": np.zeros(6), "barriers": np.array([0.35, 0.32, 0, 0, 0, 0, 0, 0.25]), "levers": np.zeros(6)}
+    # finance now needs 0.4, regulation keeps the family's 0.3, procurement passes its own 0.2
+    assert [t.key for t in tagger.decide(probabilities)["barriers"]] == ["regulation", "procurement"]
+
+
+def test_per_label_thresholds_move_only_labels_with_enough_support():
+    # label 0: positives score 0.5-0.6 and negatives 0.3-0.45, so its best threshold is above the family's 0.3;
+    # label 1 has the same pattern but only two labelled passages: it keeps the family threshold
+    probabilities = np.array([[0.6, 0.6], [0.55, 0.55], [0.5, 0.1], [0.5, 0.1], [0.5, 0.1], [0.45, 0.45], [0.4, 0.4],
+                              [0.35, 0.35], [0.3, 0.3]])
+    truth = np.array([[1, 1], [1, 1], [1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [0, 0]])
+    thresholds = per_label_thresholds(probabilities, truth, family_threshold=0.3, max_per_family=2, min_support=5)
+    assert thresholds[0] == pytest.approx(0.5) and thresholds[1] == pytest.approx(0.3)
+
+
+def test_obstacle_cues_count_obstacle_words_in_every_corpus_language():
+    said = {
+        "en": "The main obstacle was a lack of staff, which caused a delay.",
+        "de": "Die größte Hürde war fehlendes Personal; das führte zu Verzögerungen.",
+        "it": "L'ostacolo principale è stata la carenza di personale, con ritardi nei lavori.",
+        "pl": "Główną przeszkodą był brak kadr, co spowodowało opóźnienia.",
+        "nl": "Het grootste obstakel was een tekort aan personeel, met vertraging als gevolg.",
+    }
+    for language, text in said.items():
+        assert len(OBSTACLE_CUES.findall(text)) >= 3, language
+    assert not OBSTACLE_CUES.findall("The city installs heat pumps in schools and trains caretakers to run them.")
 
 
 def test_label_knowledge_comes_from_the_ipcc_categories_and_the_thesaurus():
