@@ -5,11 +5,11 @@
 eval/tags/passages.jsonl holds passages of the sample corpus labelled by reading them (domains, barriers, levers a
 passage treats substantively), each with a `split`: resources whose sha256(id) is even are "tune", odd ones
 "held_out", so no resource has passages on both sides. What is fitted here is small and label-agnostic: per family
-and encoder space, a logistic combination of the five evidence features (`tag.FEATURES`) and an isotonic map from
-that score to a probability (fitted on cross-validated scores, grouped by resource), the number of prototypes
-averaged per label, the decision thresholds (per family; per label only in a family where that wins on held-out
-folds of the tune half, `choose_label_thresholds`) and the climate-content gate. Which label a passage is about still comes from the label
-knowledge, so the weights cannot learn the sample corpus' topics.
+and encoder space, a logistic combination of the evidence features (`tag.FEATURES`) and an isotonic map from that
+score to a probability (fitted on cross-validated scores, grouped by resource), the number of prototypes averaged
+per label, the decision thresholds (per family; per label only in a family where that wins on held-out folds of the
+tune half, `choose_label_thresholds`) and the climate-content gate. Which label a passage is about still comes from
+the label knowledge, so the weights cannot learn the sample corpus' topics.
 """
 
 from __future__ import annotations
