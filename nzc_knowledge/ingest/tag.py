@@ -19,7 +19,8 @@ A per-family calibrator (`tagger_weights.json`, fitted by `python -m nzc_knowled
 a logistic combination of the label-agnostic features above, then isotonic regression, so that confidence 0.8
 means "right about 8 times in 10" on labelled passages. A passage gets a label when its probability passes
 the family's threshold, or the label's own where the weights fix one (at most `max_per_family`); a resource gets a
-label when its passages do (see `roll_up`). Cross-cutting text gets no domain, and a resource without climate
+label when its passages do (see `roll_up`), judged with resource thresholds of its own ("resource_thresholds", fitted
+on the tune half's curated resources by `train_tagger --resources-from`). Cross-cutting text gets no domain, and a resource without climate
 content (no domain, and no passage close to cross-cutting climate text) gets no tags at all.
 
 `tagger_fingerprint()` hashes the weights and the label knowledge; the ingest pipeline records it, so a change of
@@ -153,6 +154,20 @@ def label_thresholds(weights: dict[str, Any], family: str, default: float) -> np
     return np.array([float(own.get(key, family_threshold)) for key in keys_of(family)])
 
 
+def resource_label_thresholds(weights: dict[str, Any], family: str, default: float) -> np.ndarray:
+    """The threshold of each label of `family` for a resource's rolled-up probability: the weights'
+    "resource_thresholds" (per family, per label where given) when fitted, else the passage thresholds.
+
+    A rolled-up probability is a mean over a resource's best passages, a different quantity from one passage's
+    probability, so the thresholds are fitted apart (on the tune half's curated resources)."""
+    fitted = weights.get("resource_thresholds")
+    if not fitted or family not in fitted.get("families", {}):
+        return label_thresholds(weights, family, default)
+    family_threshold = float(fitted["families"][family])
+    own = fitted.get("labels", {}).get(family, {})
+    return np.array([float(own.get(key, family_threshold)) for key in keys_of(family)])
+
+
 def passing_labels(probabilities: np.ndarray, thresholds: float | np.ndarray, max_per_family: int) -> np.ndarray:
     """0/1 (items x labels): the labels whose probability passes their threshold (one for all, or one per label), at
     most `max_per_family` most probable per item."""
@@ -211,6 +226,8 @@ class Tagger:
         # decision thresholds per label (a family's own, or per label where that won on the tune half), chosen on the
         # tune half for F1; the probabilities stay calibrated
         self.thresholds = {family: label_thresholds(self.weights, family, self.settings.threshold) for family in TAG_FAMILIES}
+        self.resource_thresholds = {family: resource_label_thresholds(self.weights, family, self.settings.threshold)
+                                    for family in TAG_FAMILIES}
         self._matchers: dict[str, PhraseMatcher] = {}
 
     # ---- label knowledge as vectors -----------------------------------------------------------------------
@@ -349,13 +366,15 @@ class Tagger:
         best = -np.sort(-climate_margins)[:2]
         return bool(best.size) and float(best.mean()) >= 0.0
 
-    def decide(self, probabilities: dict[str, np.ndarray]) -> dict[str, list[Tag]]:
-        """Tags from one row of probabilities per family: the most probable labels that pass the family's threshold."""
+    def decide(self, probabilities: dict[str, np.ndarray], resource: bool = False) -> dict[str, list[Tag]]:
+        """Tags from one row of probabilities per family: the most probable labels that pass their threshold (the
+        resource thresholds for rolled-up probabilities, `resource=True`; else the passage thresholds)."""
+        thresholds = self.resource_thresholds if resource else self.thresholds
         tags: dict[str, list[Tag]] = {}
         for family in TAG_FAMILIES:
             scored = sorted(((float(p), label.key) for p, label in zip(probabilities[family], FAMILIES[family], strict=True)),
                             key=lambda pair: (-pair[0], pair[1]))
-            needed = dict(zip(keys_of(family), self.thresholds[family], strict=True))
+            needed = dict(zip(keys_of(family), thresholds[family], strict=True))
             tags[family] = [Tag(key=key, confidence=round(score, 3)) for score, key in scored[: self.settings.max_per_family]
                             if score >= needed[key]]
         return tags
@@ -370,7 +389,8 @@ class Tagger:
         probabilities, cross = self.passage_probabilities([chunk.text for chunk in chunks], languages, chunk_vectors,
                                                           multilingual_vectors)
         chunk_tags = [self.decide({family: values[row] for family, values in probabilities.items()}) for row in range(len(chunks))]
-        resource = self.decide({family: roll_up(values, self.settings) for family, values in probabilities.items()})
+        resource = self.decide({family: roll_up(values, self.settings) for family, values in probabilities.items()},
+                               resource=True)
         if not self.has_climate_content(resource, cross):
             # an events calendar or a page without climate content: a lever or barrier word alone is no topic
             return empty, [dict(empty) for _ in chunks]

@@ -1,6 +1,7 @@
 """Fit the tagger's calibrators on the "tune" half of the hand-labelled passages; the other half is held out.
 
     python -m nzc_knowledge.ingest.train_tagger [--passages eval/tags/passages.jsonl] [--out .../tagger_weights.json]
+    python -m nzc_knowledge.ingest.train_tagger --resources-from INDEX_DIR --resources-only  # resource thresholds only
 
 eval/tags/passages.jsonl holds passages of the sample corpus labelled by reading them (domains, barriers, levers a
 passage treats substantively), each with a `split`: resources whose sha256(id) is even are "tune", odd ones
@@ -10,6 +11,12 @@ score to a probability (fitted on cross-validated scores, grouped by resource), 
 per label, the decision thresholds (per family; per label only in a family where that wins on held-out folds of the
 tune half, `choose_label_thresholds`) and the climate-content gate. Which label a passage is about still comes from
 the label knowledge, so the weights cannot learn the sample corpus' topics.
+
+Resource thresholds ("resource_thresholds", `fit_resource_thresholds`): a resource's label probability is rolled up
+from its passages (`tag.roll_up`), so it is decided with thresholds of its own, chosen for micro-F1 against the
+curated tags of the tune half's resources only (same sha256 split; `nzc eval tags` reports the other half). The
+rolled-up probabilities come from an index of the sample corpus (`--resources-from`: its passages, vectors and
+curated tags); `--resources-only` keeps the passage weights of `--out` and refits only these thresholds.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from nzc_knowledge.ingest.tag import (
     Tagger,
     TaggerSettings,
     passing_labels,
+    roll_up,
 )
 from nzc_knowledge.settings import Settings
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
@@ -252,7 +260,7 @@ def fit_weights(passages: Sequence[LabelledPassage], encoder: Encoder, multiling
         climate = [score for score, p, s in zip(cross, tune, spaces, strict=True) if s == space and any(p.labels.values())]
         gate[space] = round(float(np.percentile(climate, 5)), 4)
     return {
-        "version": 3,
+        "version": 4,
         "features": list(FEATURES),
         "top_k": chosen_top_k,
         "encoders": {MAIN_SPACE: encoder.info.name, MULTILINGUAL_SPACE: multilingual.info.name if multilingual else None},
@@ -264,17 +272,135 @@ def fit_weights(passages: Sequence[LabelledPassage], encoder: Encoder, multiling
     }
 
 
+@dataclass
+class RolledUpResources:
+    """The sample corpus' resources as the tagger sees them before deciding: rolled-up probabilities per family,
+    whether their passages read as climate text, and the curated tags where curators judged the family."""
+
+    ids: list[str]
+    probabilities: dict[str, np.ndarray]  # family -> (resources x labels) rolled-up probability
+    climate_text: np.ndarray  # (resources,) passes the climate-text gate without a domain
+    truth: dict[str, np.ndarray]  # family -> (resources x labels) curated 0/1
+    judged: dict[str, np.ndarray]  # family -> (resources,) curators judged this family
+
+
+def rolled_up_resources(tagger: Tagger, index_dir: Path, manifest: Path) -> RolledUpResources:
+    """Roll up the passage probabilities of every resource of the index's current snapshot, as ingest does."""
+    from nzc_knowledge.eval.tags import curated_empty_families, curated_keys
+    from nzc_knowledge.index import Snapshot, SnapshotStore
+
+    snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())
+    empty = curated_empty_families(manifest)
+    probabilities = {family: np.zeros((len(snapshot.resources), len(FAMILIES[family]))) for family in TAG_FAMILIES}
+    climate = np.zeros(len(snapshot.resources), dtype=bool)
+    for row, (resource, rows) in enumerate(zip(snapshot.resources, snapshot.resource_chunks, strict=True)):
+        if not len(rows):
+            continue
+        chunks = snapshot.chunks_of(rows)
+        multilingual = snapshot.multilingual.vectors_of(rows) if snapshot.multilingual is not None else None
+        passage, margins = tagger.passage_probabilities([chunk.text for chunk in chunks],
+                                                        [chunk.language or resource.language for chunk in chunks],
+                                                        snapshot.dense.vectors_of(rows), multilingual)
+        for family, values in passage.items():
+            probabilities[family][row] = roll_up(values, tagger.settings)
+        climate[row] = tagger.has_climate_content({"domains": []}, margins)
+    truth = {family: np.array([[int(key in curated_keys(resource, family)) for key in keys_of(family)]
+                               for resource in snapshot.resources], dtype=np.int64) for family in TAG_FAMILIES}
+    judged = {family: truth[family].any(axis=1) | np.array([resource.id in empty[family] for resource in snapshot.resources])
+              for family in TAG_FAMILIES}
+    return RolledUpResources([resource.id for resource in snapshot.resources], probabilities, climate, truth, judged)
+
+
+def _best_family_threshold(probabilities: np.ndarray, truth: np.ndarray, max_per_family: int, prefer: float) -> float:
+    """The one threshold with the best micro-F1 of the decided labels (ties: the one nearest `prefer`)."""
+    scored = [(micro_f1(truth, passing_labels(probabilities, choice, max_per_family)), -abs(choice - prefer), choice)
+              for choice in THRESHOLD_CHOICES]
+    return round(float(max(scored)[2]), 2)
+
+
+def fit_resource_thresholds(resources: RolledUpResources, include: np.ndarray, passage_thresholds: dict[str, float],
+                            max_per_family: int, folds: int = 5) -> dict:
+    """Resource thresholds per family (per label only where that wins on held-out folds of the included resources
+    by `LABEL_THRESHOLD_MARGIN`), chosen on the `include`d resources (the tune half) that curators judged.
+
+    Domains first: a resource without a domain and without climate text gets no tags at all, so the barriers' and
+    levers' decisions depend on the chosen domain threshold."""
+    from sklearn.model_selection import KFold
+
+    chosen: dict[str, float] = {}
+    own: dict[str, dict[str, float]] = {}
+    report: dict[str, dict[str, float]] = {}
+    has_tags = resources.climate_text.copy()
+    for family in TAG_FAMILIES:  # "domains" comes first in TAG_FAMILIES
+        probabilities = resources.probabilities[family] * has_tags[:, None] if family != "domains" else resources.probabilities[family]
+        rows = include & resources.judged[family]
+        values, truth = probabilities[rows], resources.truth[family][rows]
+        prefer = float(passage_thresholds.get(family, 0.5))
+        chosen[family] = _best_family_threshold(values, truth, max_per_family, prefer)
+        # per label: fitted on the other folds of the included resources, judged on the held-out fold
+        decided = {"family": np.zeros(truth.shape, dtype=np.int64), "label": np.zeros(truth.shape, dtype=np.int64)}
+        for train, test in KFold(n_splits=min(folds, len(truth)), shuffle=True, random_state=0).split(values):
+            family_threshold = _best_family_threshold(values[train], truth[train], max_per_family, prefer)
+            labels = per_label_thresholds(values[train], truth[train], family_threshold, max_per_family)
+            decided["family"][test] = passing_labels(values[test], family_threshold, max_per_family)
+            decided["label"][test] = passing_labels(values[test], labels, max_per_family)
+        family_f1, label_f1 = micro_f1(truth, decided["family"]), micro_f1(truth, decided["label"])
+        report[family] = {"resources": int(rows.sum()), "family_threshold_cv_f1": round(family_f1, 3),
+                          "label_thresholds_cv_f1": round(label_f1, 3),
+                          "fit_f1": round(micro_f1(truth, passing_labels(values, chosen[family], max_per_family)), 3)}
+        if label_f1 >= family_f1 + LABEL_THRESHOLD_MARGIN:
+            labels = per_label_thresholds(values, truth, chosen[family], max_per_family)
+            own[family] = {key: round(float(value), 2) for key, value in zip(keys_of(family), labels, strict=True)
+                           if abs(value - chosen[family]) > 1e-9}
+        if family == "domains":
+            has_tags = has_tags | passing_labels(resources.probabilities["domains"], chosen[family], max_per_family).any(axis=1)
+            if "domains" in own:
+                thresholds = np.array([own["domains"].get(key, chosen["domains"]) for key in keys_of("domains")])
+                has_tags = resources.climate_text | passing_labels(resources.probabilities["domains"], thresholds,
+                                                                   max_per_family).any(axis=1)
+    return {"families": chosen, "labels": own,
+            "trained_on": {"resources": {family: value["resources"] for family, value in report.items()},
+                           "split": "curated resources of the sample corpus with sha256(resource id) even (tune)"},
+            "fit": report}
+
+
+def add_resource_thresholds(weights: dict, index_dir: Path, manifest: Path, encoder: Encoder,
+                            multilingual: Encoder | None) -> dict:
+    """The weights with "resource_thresholds" fitted on the tune half's curated resources of the index at `index_dir`."""
+    tagger = Tagger(encoder, multilingual_encoder=multilingual, weights=weights)
+    resources = rolled_up_resources(tagger, index_dir, manifest)
+    include = np.array([is_training(resource_id) for resource_id in resources.ids])
+    fitted = fit_resource_thresholds(resources, include, weights.get("thresholds", {}), tagger.settings.max_per_family)
+    for family, fit in fitted.pop("fit").items():
+        print(f"resources {family}: {fit}")
+    return {**weights, "version": 4, "resource_thresholds": fitted}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=Path, default=PASSAGES_FILE)
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     parser.add_argument("--cache-dir", type=Path, default=VECTOR_CACHE)
     parser.add_argument("--multilingual-encoder", default=DEFAULT_MULTILINGUAL_ENCODER, help="or 'none'")
+    parser.add_argument("--resources-from", type=Path, default=None,
+                        help="index of the sample corpus: fit the resource thresholds on its tune-half curated resources")
+    parser.add_argument("--manifest", type=Path, default=None, help="the corpus manifest (default: NZC_SOURCE_DIR's)")
+    parser.add_argument("--resources-only", action="store_true",
+                        help="keep the passage weights in --out, refit only the resource thresholds")
     args = parser.parse_args()
-    passages = load_passages(args.passages)
+    if args.resources_only and args.resources_from is None:
+        parser.error("--resources-only needs --resources-from")
+    settings = Settings()
     multilingual = None if args.multilingual_encoder == "none" else load_encoder(args.multilingual_encoder)
     # MiniLM with the backend NZC_ENCODER_BACKEND names, as ingest uses it: the calibrators fit that encoder's cosines
-    weights = fit_weights(passages, load_encoder(options=Settings().encoder_options), multilingual, args.cache_dir)
+    encoder = load_encoder(options=settings.encoder_options)
+    if args.resources_only:
+        weights = json.loads(args.out.read_text(encoding="utf-8"))
+    else:
+        weights = fit_weights(load_passages(args.passages), encoder, multilingual, args.cache_dir)
+    if args.resources_from is not None:
+        manifest = args.manifest or Path(settings.source_dir) / "manifest.jsonl"
+        weights = add_resource_thresholds(weights, args.resources_from, manifest, encoder, multilingual)
     args.out.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} (top_k {weights['top_k']}, thresholds {weights['thresholds']}, "
           f"climate gate {weights['climate_gate']})")
