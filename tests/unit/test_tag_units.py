@@ -156,7 +156,8 @@ def test_resource_thresholds_are_chosen_on_the_included_resources_only():
                "levers": np.zeros((count, 6), dtype=np.int64)},
         judged={name: np.ones(count, dtype=bool) for name in ("domains", "barriers", "levers")},
     )
-    fitted = fit_resource_thresholds(resources, include, {"barriers": 0.5}, max_per_family=3, folds=2)
+    passage = {"domains": np.full(6, 0.5), "barriers": np.full(8, 0.5), "levers": np.full(6, 0.5)}
+    fitted = fit_resource_thresholds(resources, include, passage, max_per_family=3, folds=2)
     assert 0.2 < fitted["families"]["barriers"] <= 0.3
     assert fitted["trained_on"]["resources"]["barriers"] == 4
 
