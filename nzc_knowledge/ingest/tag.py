@@ -20,8 +20,8 @@ a logistic combination of the label-agnostic features above, then isotonic regre
 means "right about 8 times in 10" on labelled passages. A passage gets a label when its probability passes
 the family's threshold, or the label's own where the weights fix one (at most `max_per_family`); a resource gets a
 label when its passages do (see `roll_up`), judged with resource thresholds of its own ("resource_thresholds", fitted
-on the tune half's curated resources by `train_tagger --resources-from`). Cross-cutting text gets no domain, and a resource without climate
-content (no domain, and no passage close to cross-cutting climate text) gets no tags at all.
+on the tune half's curated resources by `train_tagger --resources-from`). Cross-cutting text gets no domain, and a
+resource without climate content (no domain, and no passage close to cross-cutting climate text) gets no tags at all.
 
 `tagger_fingerprint()` hashes the weights and the label knowledge; the ingest pipeline records it, so a change of
 either (a new cue phrase, refitted weights) rebuilds the snapshots.

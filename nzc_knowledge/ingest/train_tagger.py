@@ -336,7 +336,9 @@ def fit_resource_thresholds(resources: RolledUpResources, include: np.ndarray, p
     report: dict[str, dict[str, float]] = {}
     has_tags = resources.climate_text.copy()
     for family in TAG_FAMILIES:  # "domains" comes first in TAG_FAMILIES
-        probabilities = resources.probabilities[family] * has_tags[:, None] if family != "domains" else resources.probabilities[family]
+        probabilities = resources.probabilities[family]
+        if family != "domains":  # barriers and levers of a resource without climate content are never tagged
+            probabilities = probabilities * has_tags[:, None]
         rows = include & resources.judged[family]
         values, truth = probabilities[rows], resources.truth[family][rows]
         passage = np.asarray(passage_thresholds[family], dtype=float)
