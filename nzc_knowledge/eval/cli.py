@@ -459,7 +459,10 @@ def tags(index_dir: Path | None, manifest: Path | None, passages: Path, cache_di
         from nzc_knowledge.eval.tag_report import write_tags_report
 
         facts = {"passages": f"{passages} (labelled by reading the sample corpus; split by sha256(resource id))",
-                 "tagger": json.dumps(asdict(tagger.settings)) + f", top_k {tagger.top_k}",
+                 "tagger": json.dumps(asdict(tagger.settings)) + f", top_k {tagger.top_k}, passage thresholds "
+                           f"{tagger.weights.get('thresholds')} (per label {tagger.weights.get('label_thresholds')}), "
+                           f"resource thresholds {tagger.weights.get('resource_thresholds', {}).get('families')} "
+                           "(other families: the passage ones)",
                  "encoders": f"{encoder.info.name}; multilingual {multilingual.info.name if multilingual else 'none'}",
                  "snapshot": f"{snapshot.id} ({len(snapshot.resources)} resources)" if snapshot else "none found"}
         written = write_tags_report(report_dir / f"{report_name}.md", _command_line(), facts, evaluation, resources)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from nzc_knowledge.ingest.tag import passing_labels
 from nzc_knowledge.ingest.train_tagger import is_training
 from nzc_knowledge.models import Resource
 from nzc_knowledge.taxonomy import TAG_FAMILIES, keys_of
@@ -237,7 +238,7 @@ def evaluate_passages(tagger, passages: Sequence, vectors: np.ndarray, multiling
     probabilities = tagger.probabilities(features, spaces)
     quality: dict[str, dict[str, FamilyQuality]] = {}
     truths = {family: label_matrix(passages, family) for family in TAG_FAMILIES}
-    decided = {family: _decisions(probabilities[family], tagger.thresholds[family], tagger.settings.max_per_family)
+    decided = {family: passing_labels(probabilities[family], tagger.thresholds[family], tagger.settings.max_per_family)
                for family in TAG_FAMILIES}
     splits = {split: np.array([p.split == split for p in passages]) for split in ("tune", "held_out")}
     for split, rows in splits.items():
@@ -290,7 +291,7 @@ def outside_check(tagger, snippets: Sequence[OutsideSnippet], vectors: np.ndarra
     truth = [s.domain for s in snippets if s.domain is not None]
     ours, base = top_domain(ranking[mapped]), top_domain(baseline[mapped])
     knowledge = top_domain(features["domains"][mapped][:, :, 0])
-    confident = probabilities[mapped].max(axis=1) >= tagger.thresholds["domains"]
+    confident = (probabilities[mapped] >= tagger.thresholds["domains"]).any(axis=1)
     per_sdg = {}
     for sdg, domain in SDG_DOMAINS.items():
         rows = [i for i, s in enumerate(s for s in snippets if s.domain is not None) if s.sdg == sdg]
@@ -299,7 +300,7 @@ def outside_check(tagger, snippets: Sequence[OutsideSnippet], vectors: np.ndarra
             "baseline": _accuracy([base[i] for i in rows], [truth[i] for i in rows]),
         }
     general = ~mapped
-    general_tags = _decisions(probabilities[general], tagger.thresholds["domains"], tagger.settings.max_per_family)
+    general_tags = passing_labels(probabilities[general], tagger.thresholds["domains"], tagger.settings.max_per_family)
     return {
         "snippets": int(mapped.sum()),
         "ours": _accuracy(ours, truth),
@@ -322,16 +323,6 @@ def _domain_ranking(tagger, domain_features: np.ndarray, spaces: Sequence[str]) 
         calibrator = tagger.calibrators["domains"].get(space) or tagger.calibrators["domains"]["main"]
         ranking[row] = calibrator.score(domain_features[row])
     return ranking
-
-
-def _decisions(probabilities: np.ndarray, threshold: float, max_per_family: int) -> np.ndarray:
-    """0/1 (items x labels): the labels passing the threshold, at most max_per_family most probable."""
-    decided = np.zeros(probabilities.shape, dtype=np.int64)
-    for row, values in enumerate(probabilities):
-        for column in np.argsort(-values, kind="stable")[:max_per_family]:
-            if values[column] >= threshold:
-                decided[row, column] = 1
-    return decided
 
 
 def _accuracy(predicted: Sequence[str | None], truth: Sequence[str]) -> float:

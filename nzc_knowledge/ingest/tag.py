@@ -10,15 +10,18 @@ thesaurus, the taxonomy), never from sample texts:
   close together; the ranking is not), and for domains minus the score of cross-cutting climate text, so that a
   general climate strategy is not "the nearest domain";
 - rules: distinct phrases of the label (taxonomy synonyms and thesaurus terms, the passage's language plus
-  English) found by spaCy's PhraseMatcher over normalised text.
+  English) found by spaCy's PhraseMatcher over normalised text; for barriers also how many general obstacle words
+  the passage has (`OBSTACLE_CUE_STEMS`: "delay", "lack", "Hürde", "brak" ...), since whether a passage discusses an
+  obstacle at all is the barriers' hardest decision.
 
 A per-family calibrator (`tagger_weights.json`, fitted by `python -m nzc_knowledge.ingest.train_tagger` on the
 "tune" half of the hand-labelled passages in eval/tags/passages.jsonl) turns the evidence into a probability:
 a logistic combination of the label-agnostic features above, then isotonic regression, so that confidence 0.8
 means "right about 8 times in 10" on labelled passages. A passage gets a label when its probability passes
-`threshold` (at most `max_per_family`); a resource gets a label when its passages do (see `roll_up`). Cross-cutting
-text gets no domain, and a resource without climate content (no domain, and no passage close to cross-cutting
-climate text) gets no tags at all.
+the family's threshold, or the label's own where the weights fix one (at most `max_per_family`); a resource gets a
+label when its passages do (see `roll_up`), judged with resource thresholds of its own ("resource_thresholds", fitted
+on the tune half's curated resources by `train_tagger --resources-from`). Cross-cutting text gets no domain, and a
+resource without climate content (no domain, and no passage close to cross-cutting climate text) gets no tags at all.
 
 `tagger_fingerprint()` hashes the weights and the label knowledge; the ingest pipeline records it, so a change of
 either (a new cue phrase, refitted weights) rebuilds the snapshots.
@@ -29,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,18 +46,21 @@ from spacy.matcher import PhraseMatcher
 from nzc_knowledge.encoders import Encoder
 from nzc_knowledge.ingest.label_knowledge import (
     FAMILY_CONTEXT_PHRASES,
+    OBSTACLE_CUE_STEMS,
     cross_cutting_phrases,
     label_phrases,
 )
 from nzc_knowledge.models import Chunk, Tag
-from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES
+from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
 from nzc_knowledge.thesaurus import CONCEPTS
 from nzc_knowledge.text.analysis import normalise_doc, normaliser
 
 WEIGHTS_FILE = Path(__file__).with_name("tagger_weights.json")
 MAIN_SPACE, MULTILINGUAL_SPACE = "main", "multilingual"
 DEFAULT_TOP_K = 10
-FEATURES = ("similarity", "above_family_mean", "above_best_other", "phrases", "above_cross_cutting", "family_context")
+FEATURES = ("similarity", "above_family_mean", "above_best_other", "phrases", "above_cross_cutting", "family_context",
+            "obstacle_cues")
+OBSTACLE_CUES = re.compile(r"\b(?:" + "|".join(re.escape(stem) for stem in OBSTACLE_CUE_STEMS) + ")", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ def _knowledge_fingerprint(weights: bytes) -> str:
         for language in sorted(SUPPORTED_LANGUAGES)
     }
     knowledge["context"] = FAMILY_CONTEXT_PHRASES
+    knowledge["obstacle_cues"] = OBSTACLE_CUE_STEMS
     digest = hashlib.sha256(weights)
     digest.update(json.dumps(knowledge, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()[:16]
@@ -136,6 +144,40 @@ def _best_other(scores: np.ndarray) -> np.ndarray:
     order = np.sort(scores, axis=1)
     best, second = order[:, -1:], order[:, -2:-1]
     return np.where(scores == best, second, best)
+
+
+def label_thresholds(weights: dict[str, Any], family: str, default: float) -> np.ndarray:
+    """The decision threshold of each label of `family` (taxonomy order): the weights' per-label threshold where they
+    give one, else the family's threshold, else `default`."""
+    family_threshold = float(weights.get("thresholds", {}).get(family, default))
+    own = weights.get("label_thresholds", {}).get(family, {})
+    return np.array([float(own.get(key, family_threshold)) for key in keys_of(family)])
+
+
+def resource_label_thresholds(weights: dict[str, Any], family: str, default: float) -> np.ndarray:
+    """The threshold of each label of `family` for a resource's rolled-up probability: the weights'
+    "resource_thresholds" (per family, per label where given) when fitted, else the passage thresholds.
+
+    A rolled-up probability is a mean over a resource's best passages, a different quantity from one passage's
+    probability, so the thresholds are fitted apart (on the tune half's curated resources)."""
+    fitted = weights.get("resource_thresholds")
+    if not fitted or family not in fitted.get("families", {}):
+        return label_thresholds(weights, family, default)
+    family_threshold = float(fitted["families"][family])
+    own = fitted.get("labels", {}).get(family, {})
+    return np.array([float(own.get(key, family_threshold)) for key in keys_of(family)])
+
+
+def passing_labels(probabilities: np.ndarray, thresholds: float | np.ndarray, max_per_family: int) -> np.ndarray:
+    """0/1 (items x labels): the labels whose probability passes their threshold (one for all, or one per label), at
+    most `max_per_family` most probable per item."""
+    decided = np.zeros(probabilities.shape, dtype=np.int64)
+    needed = np.broadcast_to(np.asarray(thresholds, dtype=float), probabilities.shape[1:])
+    for row, values in enumerate(probabilities):
+        for column in np.argsort(-values, kind="stable")[:max_per_family]:
+            if values[column] >= needed[column]:
+                decided[row, column] = 1
+    return decided
 
 
 def roll_up(passage_probabilities: np.ndarray, settings: TaggerSettings) -> np.ndarray:
@@ -181,9 +223,11 @@ class Tagger:
         self.climate_gate = {space: float(value) for space, value in self.weights.get("climate_gate", {}).items()}
         self._prototypes: dict[tuple[str, str], dict[str, list[np.ndarray]]] = {}
         self._phrase_vectors: dict[str, dict[str, np.ndarray]] = {}
-        # decision thresholds per family, chosen on the tune half for F1 (probabilities stay calibrated)
-        self.thresholds = {family: float(self.weights.get("thresholds", {}).get(family, self.settings.threshold))
-                           for family in TAG_FAMILIES}
+        # decision thresholds per label (a family's own, or per label where that won on the tune half), chosen on the
+        # tune half for F1; the probabilities stay calibrated
+        self.thresholds = {family: label_thresholds(self.weights, family, self.settings.threshold) for family in TAG_FAMILIES}
+        self.resource_thresholds = {family: resource_label_thresholds(self.weights, family, self.settings.threshold)
+                                    for family in TAG_FAMILIES}
         self._matchers: dict[str, PhraseMatcher] = {}
 
     # ---- label knowledge as vectors -----------------------------------------------------------------------
@@ -289,6 +333,8 @@ class Tagger:
             for family in TAG_FAMILIES:
                 result[family][row, :, 3] = [math.log1p(len(hits.get(f"{family}:{label.key}", ())))
                                              for label in FAMILIES[family]]
+            # evidence of an obstacle for every barrier alike (other families keep 0: their calibrators ignore it)
+            result["barriers"][row, :, 6] = math.log1p(len(OBSTACLE_CUES.findall(text)))
         return result, spaces, cross_scores
 
     def probabilities(self, features: dict[str, np.ndarray], spaces: Sequence[str]) -> dict[str, np.ndarray]:
@@ -320,14 +366,17 @@ class Tagger:
         best = -np.sort(-climate_margins)[:2]
         return bool(best.size) and float(best.mean()) >= 0.0
 
-    def decide(self, probabilities: dict[str, np.ndarray]) -> dict[str, list[Tag]]:
-        """Tags from one row of probabilities per family: the most probable labels that pass the family's threshold."""
+    def decide(self, probabilities: dict[str, np.ndarray], resource: bool = False) -> dict[str, list[Tag]]:
+        """Tags from one row of probabilities per family: the most probable labels that pass their threshold (the
+        resource thresholds for rolled-up probabilities, `resource=True`; else the passage thresholds)."""
+        thresholds = self.resource_thresholds if resource else self.thresholds
         tags: dict[str, list[Tag]] = {}
         for family in TAG_FAMILIES:
             scored = sorted(((float(p), label.key) for p, label in zip(probabilities[family], FAMILIES[family], strict=True)),
                             key=lambda pair: (-pair[0], pair[1]))
+            needed = dict(zip(keys_of(family), thresholds[family], strict=True))
             tags[family] = [Tag(key=key, confidence=round(score, 3)) for score, key in scored[: self.settings.max_per_family]
-                            if score >= self.thresholds[family]]
+                            if score >= needed[key]]
         return tags
 
     def tag(self, chunks: Sequence[Chunk], chunk_vectors: np.ndarray, language: str | None,
@@ -340,7 +389,8 @@ class Tagger:
         probabilities, cross = self.passage_probabilities([chunk.text for chunk in chunks], languages, chunk_vectors,
                                                           multilingual_vectors)
         chunk_tags = [self.decide({family: values[row] for family, values in probabilities.items()}) for row in range(len(chunks))]
-        resource = self.decide({family: roll_up(values, self.settings) for family, values in probabilities.items()})
+        resource = self.decide({family: roll_up(values, self.settings) for family, values in probabilities.items()},
+                               resource=True)
         if not self.has_climate_content(resource, cross):
             # an events calendar or a page without climate content: a lever or barrier word alone is no topic
             return empty, [dict(empty) for _ in chunks]

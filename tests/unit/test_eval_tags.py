@@ -73,11 +73,15 @@ def test_reliability_brier_and_bins_match_hand_computation():
 def test_decisions_keep_the_most_probable_labels_above_threshold():
     import numpy as np
 
-    from nzc_knowledge.eval.tags import _decisions, scores_from_matrices
+    from nzc_knowledge.eval.tags import scores_from_matrices
+    from nzc_knowledge.ingest.tag import passing_labels
 
     probabilities = np.array([[0.9, 0.7, 0.6, 0.2], [0.1, 0.2, 0.3, 0.4]])
-    decided = _decisions(probabilities, threshold=0.5, max_per_family=2)
+    decided = passing_labels(probabilities, 0.5, max_per_family=2)
     assert decided.tolist() == [[1, 1, 0, 0], [0, 0, 0, 0]]
+    # a label with its own threshold: the second label needs more, the fourth less (only the two most probable count)
+    own = passing_labels(probabilities, np.array([0.5, 0.8, 0.5, 0.35]), max_per_family=2)
+    assert own.tolist() == [[1, 0, 0, 0], [0, 0, 0, 1]]
     quality = scores_from_matrices(np.array([[1, 0, 1, 0], [0, 0, 0, 1]]), decided, ["a", "b", "c", "d"], 2)
     assert quality.micro.precision == pytest.approx(0.5) and quality.micro.recall == pytest.approx(1 / 3)
     assert quality.labels["a"].f1 == 1.0 and quality.labels["b"].precision == 0.0

@@ -9,9 +9,16 @@ import pytest
 
 from nzc_knowledge.eval.tags import SDG_DOMAINS, load_sdg_check
 from nzc_knowledge.ingest.label_knowledge import IPCC_DOMAIN_CATEGORIES, cross_cutting_phrases, ipcc_phrases, label_phrases
-from nzc_knowledge.ingest.tag import FEATURES, Calibrator, Tagger, TaggerSettings, roll_up
-from nzc_knowledge.ingest.train_tagger import best_threshold, fit_calibrator, load_passages
-from nzc_knowledge.models import Tag
+from nzc_knowledge.ingest.tag import FEATURES, OBSTACLE_CUES, Calibrator, Tagger, TaggerSettings, roll_up
+from nzc_knowledge.ingest.train_tagger import (
+    RolledUpResources,
+    best_threshold,
+    fit_calibrator,
+    fit_resource_thresholds,
+    load_passages,
+    per_label_thresholds,
+)
+from nzc_knowledge.models import Chunk, Tag
 from nzc_knowledge.taxonomy import keys_of
 
 
@@ -91,6 +98,93 @@ def test_family_thresholds_come_from_the_weights():
     probabilities = {"domains": np.zeros(6), "barriers": np.array([0.35, 0, 0, 0, 0, 0, 0, 0.25]), "levers": np.zeros(6)}
     assert [t.key for t in tagger.decide(probabilities)["barriers"]] == ["finance"]  # 0.35 >= 0.3 > 0.25
     assert tagger.top_k == 3
+
+
+def test_a_label_threshold_in_the_weights_overrides_its_family_threshold():
+    weights = _weights() | {"label_thresholds": {"barriers": {"procurement": 0.2, "finance": 0.4}}}
+    tagger = Tagger(_NoEncoder(), weights=weights)
+    assert tagger.thresholds["barriers"].tolist() == pytest.approx([0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.2])
+    probabilities = {"domains": np.zeros(6), "barriers": np.array([0.35, 0.32, 0, 0, 0, 0, 0, 0.25]), "levers": np.zeros(6)}
+    # finance now needs 0.4, regulation keeps the family's 0.3, procurement passes its own 0.2
+    assert [t.key for t in tagger.decide(probabilities)["barriers"]] == ["regulation", "procurement"]
+
+
+def test_a_resource_is_decided_with_the_resource_threshold_not_the_passage_one():
+    weights = _weights() | {"label_thresholds": {"barriers": {"finance": 0.6}},
+                            "resource_thresholds": {"families": {"domains": 0.5, "barriers": 0.2, "levers": 0.5},
+                                                    "labels": {"barriers": {"procurement": 0.1}}}}
+    tagger = Tagger(_NoEncoder(), weights=weights)
+    rolled_up = {"domains": np.zeros(6), "barriers": np.array([0.25, 0, 0, 0, 0, 0, 0, 0.15]), "levers": np.zeros(6)}
+    # passage thresholds: finance needs its own 0.6, procurement the family's 0.3 -> nothing passes
+    assert tagger.decide(rolled_up)["barriers"] == []
+    # resource thresholds: the family's 0.2 (the passage label threshold does not apply) and procurement's own 0.1
+    assert [t.key for t in tagger.decide(rolled_up, resource=True)["barriers"]] == ["finance", "procurement"]
+    # a family without fitted resource thresholds falls back to the passage thresholds
+    del weights["resource_thresholds"]["families"]["levers"]
+    assert Tagger(_NoEncoder(), weights=weights).resource_thresholds["levers"].tolist() == pytest.approx([0.5] * 6)
+
+
+def test_tag_rolls_up_and_applies_the_resource_threshold(monkeypatch):
+    weights = _weights() | {"resource_thresholds": {"families": {"domains": 0.5, "barriers": 0.2, "levers": 0.5}}}
+    tagger = Tagger(_NoEncoder(), weights=weights)
+    barriers = np.zeros((2, 8))
+    barriers[:, 0] = [0.25, 0.25]  # below the passage threshold 0.3, above the resource threshold 0.2
+    probabilities = {"domains": np.tile([0.9, 0, 0, 0, 0, 0], (2, 1)), "barriers": barriers, "levers": np.zeros((2, 6))}
+    monkeypatch.setattr(tagger, "passage_probabilities", lambda *args: (probabilities, np.array([0.1, 0.1])))
+    chunks = [Chunk(f"r#{i}", "r", i, "text", 0, 4, None, None, 1) for i in range(2)]
+    resource, passages = tagger.tag(chunks, np.zeros((2, 4)), "en")
+    assert [t.key for t in resource["barriers"]] == ["finance"]
+    assert all(tags["barriers"] == [] for tags in passages)
+
+
+def test_resource_thresholds_are_chosen_on_the_included_resources_only():
+    # one barrier label; tune resources (included) are separated at 0.3, the others would want 0.55
+    rolled = np.array([0.35, 0.33, 0.32, 0.31, 0.2, 0.18, 0.15, 0.1, 0.6, 0.58, 0.5, 0.45, 0.35, 0.3])
+    truth = np.array([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0])
+    include = np.array([True] * 8 + [False] * 6)
+    count = len(rolled)
+
+    def family(values: np.ndarray, labels: int) -> np.ndarray:
+        return np.hstack([values[:, None], np.zeros((count, labels - 1), dtype=values.dtype)])
+
+    resources = RolledUpResources(
+        ids=[str(i) for i in range(count)],
+        probabilities={"domains": family(np.full(count, 0.9), 6), "barriers": family(rolled, 8),
+                       "levers": np.zeros((count, 6))},
+        climate_text=np.ones(count, dtype=bool),
+        truth={"domains": family(np.ones(count, dtype=np.int64), 6), "barriers": family(truth, 8),
+               "levers": np.zeros((count, 6), dtype=np.int64)},
+        judged={name: np.ones(count, dtype=bool) for name in ("domains", "barriers", "levers")},
+    )
+    passage = {"domains": np.full(6, 0.5), "barriers": np.full(8, 0.5), "levers": np.full(6, 0.5)}
+    fitted = fit_resource_thresholds(resources, include, passage, max_per_family=3, folds=4)
+    # the passage threshold (0.5) tags none of the tune resources: the fitted one beats it on the folds
+    assert 0.2 < fitted["families"]["barriers"] <= 0.3
+    assert fitted["trained_on"]["resources"]["barriers"] == 8
+    assert "levers" not in fitted["families"]  # no curated levers: nothing beats the passage threshold
+
+
+def test_per_label_thresholds_move_only_labels_with_enough_support():
+    # label 0: positives score 0.5-0.6 and negatives 0.3-0.45, so its best threshold is above the family's 0.3;
+    # label 1 has the same pattern but only two labelled passages: it keeps the family threshold
+    probabilities = np.array([[0.6, 0.6], [0.55, 0.55], [0.5, 0.1], [0.5, 0.1], [0.5, 0.1], [0.45, 0.45], [0.4, 0.4],
+                              [0.35, 0.35], [0.3, 0.3]])
+    truth = np.array([[1, 1], [1, 1], [1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [0, 0]])
+    thresholds = per_label_thresholds(probabilities, truth, family_threshold=0.3, max_per_family=2, min_support=5)
+    assert thresholds[0] == pytest.approx(0.5) and thresholds[1] == pytest.approx(0.3)
+
+
+def test_obstacle_cues_count_obstacle_words_in_every_corpus_language():
+    said = {
+        "en": "The main obstacle was a lack of staff, which caused a delay.",
+        "de": "Die größte Hürde war fehlendes Personal; das führte zu Verzögerungen.",
+        "it": "L'ostacolo principale è stata la carenza di personale, con ritardi nei lavori.",
+        "pl": "Główną przeszkodą był brak kadr, co spowodowało opóźnienia.",
+        "nl": "Het grootste obstakel was een tekort aan personeel, met vertraging als gevolg.",
+    }
+    for language, text in said.items():
+        assert len(OBSTACLE_CUES.findall(text)) >= 3, language
+    assert not OBSTACLE_CUES.findall("The city installs heat pumps in schools and trains caretakers to run them.")
 
 
 def test_label_knowledge_comes_from_the_ipcc_categories_and_the_thesaurus():
