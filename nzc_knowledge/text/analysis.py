@@ -11,9 +11,11 @@ the spelling lexicon reads the same dict instead of parsing the file a second ti
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 import spacy
@@ -27,15 +29,23 @@ LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’]")
 _lock = threading.Lock()
+_SPACY_LANG = Path(spacy.__file__).parent / "lang"
 
 
 @lru_cache(maxsize=None)
 def stop_words(language: str) -> frozenset[str]:
-    try:
-        # the language's defaults, not a `spacy.blank` pipeline: building its tokenizer is not needed for a word list
-        return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
-    except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
-        return frozenset()
+    # spaCy's word list file on its own: importing the language's package compiles its tokenizer exceptions (French:
+    # seconds of regular expressions), which a word list does not need and a starting server would wait for.
+    path = _SPACY_LANG / language / "stop_words.py" if language.isalpha() else None
+    if path is None or not path.is_file():
+        try:
+            return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
+        except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
+            return frozenset()
+    spec = importlib.util.spec_from_file_location(f"_nzc_stop_words_{language}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(word.lower() for word in module.STOP_WORDS)
 
 
 @lru_cache(maxsize=None)
