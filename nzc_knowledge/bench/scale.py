@@ -32,17 +32,27 @@ from nzc_knowledge.index.store import SnapshotStore
 RECALL_QUERIES = 200
 
 
-def change_to_searchable(store: SnapshotStore, restore: bool = False) -> dict[str, Any]:
+def change_to_searchable(store: SnapshotStore, restore: bool = False, encoders: Encoders | None = None
+                         ) -> dict[str, Any]:
     """Change one resource's passages, publish the change as a new segment and time until a search finds it;
-    `restore`: afterwards make the measured version current again and delete the changed one."""
+    `restore`: afterwards make the measured version current again and delete the changed one.
+
+    With `encoders`, the new version is taken up as `nzc serve` takes it up (an `EngineHolder` that serves the
+    current version swaps to the new one: shared segments kept, search service opened and warmed) and found by a
+    hybrid search; without, it is loaded over the served version and found by BM25 alone.
+    """
     import dataclasses
 
+    from nzc_knowledge.api.engine import EngineHolder
     from nzc_knowledge.index.dense import DenseIndex
     from nzc_knowledge.index.lexical import LexicalIndex
     from nzc_knowledge.ingest.pipeline import IncrementalBase, publish_segment
     from nzc_knowledge.text.analysis import lexical_terms, surface_words
 
     marker = "segmentmarkerword"
+    holder = EngineHolder(store.index_dir, encoders) if encoders is not None else None
+    # What the server holds before the change (not timed: it was loaded when the server started).
+    serving = holder.load().snapshot if holder is not None else Snapshot.load(store.current_path())
     started = time.perf_counter()
     base_id = store.current_id()
     base = Snapshot.load(store.path(base_id), mmap=True)
@@ -67,10 +77,19 @@ def change_to_searchable(store: SnapshotStore, restore: bool = False) -> dict[st
     snapshot_id, added, removed = publish_segment(store, IncrementalBase(base, store.path(base_id), kept), addition,
                                                   fingerprint)
     published_s = time.perf_counter() - started
-    served = Snapshot.load(store.path(snapshot_id))
+    if holder is not None:
+        engine = holder.load()
+        served = engine.snapshot
+        hits = engine.search.search(marker, limit=10).hits
+        found_resource = changed_id in {hit.resource.id for hit in hits}
+    else:
+        served = Snapshot.load(store.path(snapshot_id), previous=serving)
+        found_resource = True
     ids, _ = served.lexical.search(lexical_terms(marker, "en"), 50)
     found = sorted(served.chunk(int(hit)).id for hit in ids)
     seconds = time.perf_counter() - started
+    reused = sum(any(segment.dense is old.dense for old in serving.segments)
+                 for segment in served.segments)
     folder = store.path(snapshot_id)
     written = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink == 1)
     shared = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink > 1)
@@ -78,7 +97,10 @@ def change_to_searchable(store: SnapshotStore, restore: bool = False) -> dict[st
         store.set_current(base_id)
         shutil.rmtree(folder)
     return {"seconds": round(seconds, 2), "published_s": round(published_s, 2), "passages_changed": added,
-            "passages_marked_deleted": removed, "found": found == sorted(chunk.id for chunk in chunks),
+            "passages_marked_deleted": removed,
+            "found": found == sorted(chunk.id for chunk in chunks) and found_resource and served.id == snapshot_id,
+            "segments_reused": reused, "segments_loaded": len(served.segments) - reused,
+            "through": "the server's engine holder" if holder is not None else "Snapshot.load",
             "bytes_written": written, "bytes_shared_by_hard_link": shared, "snapshot_id": snapshot_id}
 
 
@@ -306,7 +328,7 @@ def scale_bench(chunks: int, index_dir: Path, source_index: Path, encoders: Enco
             latency[name] = _http_latency(base_url, spec["params"], rounds)
         rss = _rss_bytes(pid)
     # After the latency figures, which are of the one-segment snapshot; that one is made current again afterwards.
-    change = change_to_searchable(store, restore=True)
+    change = change_to_searchable(store, restore=True, encoders=encoders)
     log(f"one changed file searchable after {change['seconds']} s ({change['bytes_written']} bytes written)")
     sample_chunks = len(source.chunks)
     manifest = json.loads((snapshot_folder / "manifest.json").read_text())

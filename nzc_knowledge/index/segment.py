@@ -14,6 +14,7 @@ passages with deletion marks of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -78,15 +79,35 @@ class Segment:
     multilingual: DenseIndex | None
     postings: Postings
 
+    folder: Path | None = None  # where it was loaded from (its files never change: see `same_files`)
+    identity: tuple[int, int] | None = None  # (device, inode) of its segment.json when loaded
+
     @property
     def size(self) -> int:
         return len(self.passage_resource)
 
+    def same_files(self, folder: Path) -> bool:
+        """Whether `folder` holds this segment's own files (hard links of them: same inode), so its loaded
+        indexes can serve there too; a segment rewritten under the same id has new inodes."""
+        try:
+            stat = (folder / SEGMENT_FILE).stat()
+        except OSError:
+            return False
+        return self.identity == (stat.st_dev, stat.st_ino)
+
+    def moved_to(self, folder: Path) -> Segment:
+        """This segment read through another version's links: indexes shared, texts read from `folder` (the
+        version it was first loaded from may be pruned while this one serves)."""
+        return dataclasses.replace(self, texts=TextStore(folder / STORE_FILE), folder=folder)
+
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> Segment:
         description = json.loads((folder / SEGMENT_FILE).read_text(encoding="utf-8"))
+        stat = (folder / SEGMENT_FILE).stat()
         mode = "r" if mmap else None
         return cls(
+            folder=folder,
+            identity=(stat.st_dev, stat.st_ino),
             resource_ids=description["resource_ids"],
             resources=_read_resources(folder / RESOURCES),
             languages=description["languages"],

@@ -159,7 +159,10 @@ class Snapshot:
                        [self.dense], [self.multilingual] if self.multilingual is not None else [])
 
     @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> Snapshot:
+    def load(cls, folder: Path, mmap: bool = False, previous: Snapshot | None = None) -> Snapshot:
+        """Read a snapshot folder; `previous`: a loaded version whose segments this one shares by hard link are
+        taken over from it instead of read again (a server swapping to an incremental version reads only the new
+        segment, whatever the size of the rest)."""
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
             raise BrokenSnapshot(f"{folder} is not a complete snapshot (no {MANIFEST})")
@@ -170,7 +173,7 @@ class Snapshot:
                 f"format {FORMAT_VERSION}: rebuild the index with `nzc ingest` (or POST /admin/reindex)"
             )
         entries = manifest["segments"]
-        segments = [Segment.load(folder / SEGMENTS / entry["id"], mmap=mmap) for entry in entries]
+        segments = [_segment(folder / SEGMENTS / entry["id"], mmap, previous) for entry in entries]
         deleted = [
             np.load(folder / DELETIONS / f"{entry['id']}.npy") if entry.get("deleted") else np.empty(0, dtype=np.int64)
             for entry in entries
@@ -351,6 +354,15 @@ def _dense(parts: list[DenseIndex], rows: SegmentRows) -> DenseIndex | Segmented
 def _bm25_parameters(manifest: dict[str, Any]) -> dict[str, float]:
     lexical = manifest.get("lexical_index") or {}
     return {name: float(lexical[name]) for name in ("k1", "b") if name in lexical}
+
+
+def _segment(folder: Path, mmap: bool, previous: Snapshot | None) -> Segment:
+    """A segment of the snapshot being loaded: `previous`'s copy when both versions link the same files."""
+    if previous is not None:
+        for loaded in previous.segments:
+            if loaded.folder is not None and loaded.folder.name == folder.name and loaded.same_files(folder):
+                return loaded.moved_to(folder)
+    return Segment.load(folder, mmap=mmap)
 
 
 def _columns(segments: list[Segment], rows: SegmentRows, location: np.ndarray, languages: list[str | None],
