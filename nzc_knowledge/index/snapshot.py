@@ -212,25 +212,30 @@ class Snapshot:
         return snapshot
 
     def merged(self) -> Snapshot:
-        """This loaded snapshot's live passages as one in-memory segment (vectors decoded from the indexes: exact
-        from flat ones, within SQ8 rounding from quantized ones); `save` writes it."""
+        """This loaded snapshot's live passages as one segment, ready for `save` (vectors decoded from the indexes:
+        exact from flat ones, within SQ8 rounding from quantized ones).
+
+        Bounded memory at a million passages: passages and bodies stay in the text stores and are streamed by
+        `save` (~900 rows a query), and each encoder's decoded vectors live only while its index is built.
+        """
         if self.rows is None:
             return self
-        everything = np.arange(len(self.chunks), dtype=np.int64)
-        resources = [dataclasses.replace(resource, text=self.resource_text(row))
-                     for row, resource in enumerate(self.resources)]
-        chunks = self.chunks_of(everything) if len(everything) else []
         postings = Postings.merge(self.lexical.parts, self.rows.live)
+        dense = DenseIndex.build(self.dense.all_vectors())
+        multilingual = DenseIndex.build(self.multilingual.all_vectors()) if self.multilingual is not None else None
         merged = Snapshot(
             manifest={key: value for key, value in self.manifest.items() if key not in {"segments", "files"}},
-            resources=resources,
-            chunks=chunks,
-            dense=DenseIndex.build(self.dense.all_vectors()),
+            resources=self.resources,  # loaded without bodies; `save` reads each body through `texts`
+            chunks=self.chunks,  # a LazyChunks over the live rows, read in batches as `save` writes them
+            dense=dense,
             lexical=LexicalIndex([postings], k1=self.lexical.k1, b=self.lexical.b),
             vocabulary=dict(self.vocabulary),
             extras=dict(self.extras),
-            multilingual=DenseIndex.build(self.multilingual.all_vectors()) if self.multilingual is not None else None,
+            multilingual=multilingual,
+            texts=self.texts,  # same resource rows and live passage rows as this snapshot
         )
+        merged.__dict__.update(chunk_resource=self.chunk_resource, chunk_language_codes=self.chunk_language_codes,
+                               passage_languages=self.passage_languages)
         return merged
 
 
