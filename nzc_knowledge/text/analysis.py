@@ -11,16 +11,22 @@ the spelling lexicon reads the same dict instead of parsing the file a second ti
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
+import json
 import re
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import Stemmer
-import spacy
-from spacy.language import Language
-from spacy.util import get_lang_class, load_language_data, registry
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# spaCy is imported only where a tokenizer pipeline is built (the tagger): importing it imports thinc and torch,
+# seconds of a server's start for nothing, since search needs only word lists, stemmers and lemma tables.
 
 SNOWBALL = {"en": "english", "it": "italian", "de": "german", "fr": "french", "es": "spanish", "pl": "polish",
             "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "fi": "finnish", "el": "greek",
@@ -29,7 +35,7 @@ LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’]")
 _lock = threading.Lock()
-_SPACY_LANG = Path(spacy.__file__).parent / "lang"
+_SPACY_LANG = Path(importlib.util.find_spec("spacy").submodule_search_locations[0]) / "lang"  # found, not imported
 
 
 @lru_cache(maxsize=None)
@@ -38,6 +44,8 @@ def stop_words(language: str) -> frozenset[str]:
     # seconds of regular expressions), which a word list does not need and a starting server would wait for.
     path = _SPACY_LANG / language / "stop_words.py" if language.isalpha() else None
     if path is None or not path.is_file():
+        from spacy.util import get_lang_class
+
         try:
             return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
         except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
@@ -55,6 +63,8 @@ def stemmer(language: str) -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=None)
 def _pipeline(language: str) -> Language:
+    import spacy
+
     with _lock:
         try:
             return spacy.blank(language)
@@ -67,12 +77,24 @@ def lemma_table(language: str) -> dict[str, str]:
     """spaCy's lookup lemmatizer table of a language (word form -> lemma); empty where no table exists."""
     if language not in LEMMA_LANGUAGES:
         return {}
+    import spacy_lookups_data  # what spaCy's `registry.lookups` names, read without importing spaCy
+
     with _lock:
         try:
-            source = registry.lookups.get(language)["lemma_lookup"]
-            return source if isinstance(source, dict) else load_language_data(source)
-        except (ValueError, KeyError, OSError):  # spacy-lookups-data lacks the language or its table
+            source = getattr(spacy_lookups_data, language)["lemma_lookup"]
+            return source if isinstance(source, dict) else _read_json_table(Path(str(source)))
+        except (ValueError, KeyError, OSError, AttributeError):  # spacy-lookups-data lacks the language or its table
             return {}
+
+
+def _read_json_table(path: Path) -> dict[str, str]:
+    """A lookups table file, or its gzipped twin (as spaCy's `load_language_data` reads it)."""
+    if path.exists():
+        return json.loads(path.read_bytes())
+    zipped = path.with_suffix(path.suffix + ".gz")
+    if zipped.exists():
+        return json.loads(gzip.decompress(zipped.read_bytes()))
+    raise ValueError(f"no lookups table {path.name}")
 
 
 def normaliser(language: str) -> Language:
