@@ -251,7 +251,8 @@ class EngineHolder:
             manifest = json.loads((self.store.path(snapshot_id) / MANIFEST).read_text(encoding="utf-8"))
             for entry in (manifest.get("encoder"), manifest.get("multilingual_encoder")):
                 if isinstance(entry, dict) and entry.get("name"):
-                    self.encoders.get(entry["name"])
+                    # One query encoded: some models finish loading on first use (USE reads its tokenizer then).
+                    self.encoders.get(entry["name"]).encode_queries(["warm up"])
         except Exception as error:  # noqa: BLE001 (reported when the service is opened with them)
             logger.debug("encoders of snapshot %s not preloaded: %s", snapshot_id, error)
 
