@@ -77,25 +77,26 @@ def change_to_searchable(store: SnapshotStore, restore: bool = False, encoders: 
     snapshot_id, added, removed = publish_segment(store, IncrementalBase(base, store.path(base_id), kept), addition,
                                                   fingerprint)
     published_s = time.perf_counter() - started
-    if holder is not None:
-        engine = holder.load()
-        served = engine.snapshot
-        hits = engine.search.search(marker, limit=10).hits
-        found_resource = changed_id in {hit.resource.id for hit in hits}
-    else:
-        served = Snapshot.load(store.path(snapshot_id), previous=serving)
-        found_resource = True
-    ids, _ = served.lexical.search(lexical_terms(marker, "en"), 50)
-    found = sorted(served.chunk(int(hit)).id for hit in ids)
-    seconds = time.perf_counter() - started
-    reused = sum(any(segment.dense is old.dense for old in serving.segments)
-                 for segment in served.segments)
     folder = store.path(snapshot_id)
-    written = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink == 1)
-    shared = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink > 1)
-    if restore:  # the one-segment version stays the one measured (a later `--reuse` run finds it as it was)
-        store.set_current(base_id)
-        shutil.rmtree(folder)
+    try:
+        if holder is not None:
+            engine = holder.load()
+            served = engine.snapshot
+            hits = engine.search.search(marker, limit=10).hits
+            found_resource = changed_id in {hit.resource.id for hit in hits}
+        else:
+            served = Snapshot.load(folder, previous=serving)
+            found_resource = True
+        ids, _ = served.lexical.search(lexical_terms(marker, "en"), 50)
+        found = sorted(served.chunk(int(hit)).id for hit in ids)
+        seconds = time.perf_counter() - started
+        reused = sum(any(segment.dense is old.dense for old in serving.segments) for segment in served.segments)
+        written = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink == 1)
+        shared = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file() and path.stat().st_nlink > 1)
+    finally:
+        if restore:  # the one-segment version stays the one measured (a later `--reuse` run finds it as it was)
+            store.set_current(base_id)
+            shutil.rmtree(folder)
     return {"seconds": round(seconds, 2), "published_s": round(published_s, 2), "passages_changed": added,
             "passages_marked_deleted": removed,
             "found": found == sorted(chunk.id for chunk in chunks) and found_resource and served.id == snapshot_id,
