@@ -43,10 +43,12 @@ def synthetic_with_vectors(
 ) -> tuple[Snapshot, dict[str, np.ndarray]]:
     """The in-memory synthetic snapshot and the float32 vectors its dense indexes were built from."""
     plan = SyntheticPlan.make(source, chunk_count, chunks_per_resource, seed)
-    chunks = list(SyntheticChunks(source, plan))
+    generated = SyntheticChunks(source, plan)
+    chunks = list(generated)
     resources = plan.resources(source)
+    texts = [chunk.text for chunk in generated.real]
     for number, resource in enumerate(resources):
-        resource.text = plan.resource_text(source, number)
+        resource.text = plan.resource_text(texts, number)
     vectors = synthetic_vectors(source, plan)
     snapshot = Snapshot(
         manifest=plan.manifest(source),
@@ -97,10 +99,11 @@ class SyntheticPlan:
                                     title=f"{source.resources[int(template)].title} #{number}")
                 for number, template in enumerate(self.templates.tolist())]
 
-    def resource_text(self, source: Snapshot, number: int) -> str:
-        """A body as long as a real one: its passages' texts (disk figures count resource bodies too)."""
+    def resource_text(self, texts: Sequence[str], number: int) -> str:
+        """A body as long as a real one: its passages' texts (`texts`: the source's passage texts in row order;
+        disk figures count resource bodies too)."""
         start = number * self.chunks_per_resource
-        return "\n\n".join(source.chunk(pick).text for pick in self.picks[start : start + self.chunks_per_resource].tolist())
+        return "\n\n".join(texts[pick] for pick in self.picks[start : start + self.chunks_per_resource].tolist())
 
     def postings(self, source: Snapshot) -> Postings:
         """BM25 postings of the synthetic passages (each real passage's terms analysed once)."""
@@ -155,11 +158,12 @@ class SyntheticChunks(Sequence[Chunk]):
 class _SyntheticTexts:
     """Resource bodies made on demand for `Snapshot.save` (the part of `SegmentedTexts` a save reads)."""
 
-    def __init__(self, source: Snapshot, plan: SyntheticPlan, chunks: SyntheticChunks) -> None:
-        self.source, self.plan, self.chunks = source, plan, chunks
+    def __init__(self, plan: SyntheticPlan, chunks: SyntheticChunks) -> None:
+        self.plan, self.chunks = plan, chunks
+        self.real_texts = [chunk.text for chunk in chunks.real]  # read once, not once per body from the store
 
     def resource_text(self, row: int) -> str:
-        return self.plan.resource_text(self.source, row)
+        return self.plan.resource_text(self.real_texts, row)
 
     def passage_texts(self, rows: Sequence[int]) -> list[str]:
         return [self.chunks[int(row)].text for row in rows]
@@ -200,7 +204,7 @@ def write_synthetic(source: Snapshot, plan: SyntheticPlan, folder: Path, snapsho
     snapshot = Snapshot(manifest=manifest, resources=plan.resources(source), chunks=chunks, dense=indexes["dense"],
                         lexical=LexicalIndex([postings]), vocabulary=source.vocabulary, extras={},
                         multilingual=indexes.get("multilingual"))
-    snapshot.texts = _SyntheticTexts(source, plan, chunks)  # type: ignore[assignment]
+    snapshot.texts = _SyntheticTexts(plan, chunks)  # type: ignore[assignment]
     snapshot.__dict__.update(
         chunk_resource=(np.arange(plan.chunk_count) // plan.chunks_per_resource).astype(np.int32),
         passage_languages=languages,
