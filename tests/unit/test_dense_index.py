@@ -76,3 +76,14 @@ def test_save_and_load_round_trip(vectors, tmp_path):
     for mmap in (False, True):
         loaded = DenseIndex.load(tmp_path, mmap=mmap)
         assert loaded.search(vectors[3], 5)[0].tolist() == index.search(vectors[3], 5)[0].tolist()
+
+
+def test_an_ivf_index_never_probes_fewer_than_its_share_of_cells(vectors, monkeypatch, tmp_path):
+    monkeypatch.setattr(dense, "QUANTIZED_THRESHOLD", 1000)
+    index = DenseIndex.build(vectors)
+    nlist = index.describe()["nlist"]
+    monkeypatch.setattr(dense, "MIN_PROBED_SHARE", 1 / 8)
+    index.save(tmp_path)  # records the calibrated nprobe, which may be below the floor
+    loaded = DenseIndex.load(tmp_path)
+    assert loaded.nprobe == max(index.nprobe, nlist // 8) and faiss.extract_index_ivf(loaded.index).nprobe == loaded.nprobe
+    assert DenseIndex.build(vectors).nprobe >= nlist // 8
