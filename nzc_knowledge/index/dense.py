@@ -25,7 +25,10 @@ from nzc_knowledge.index.topk import top_k
 
 QUANTIZED_THRESHOLD = 50_000  # below this many vectors an exact flat scan is fast enough (~8 ms per 50k x 384)
 EXACT_SUBSET_LIMIT = 20_000  # filtered searches over at most this many vectors are scored exactly
-BITMAP_SELECTOR_FROM = 20_000  # larger allowed sets go to FAISS as a bitmap, not a hash set of ids
+# ... and over a quantized index at most this many: reading vectors back out of IVF lists costs ~10 us each, so at a
+# million passages a 1% filter (10,000 vectors) took 86 ms exactly and 28 ms as a bitmap-filtered scan (load 9).
+QUANTIZED_EXACT_SUBSET_LIMIT = 1_500
+BITMAP_SELECTOR_FROM = 1_000  # larger allowed sets go to FAISS as a bitmap, not a hash set of ids (2x faster)
 TARGET_RECALL = 0.97  # recall@10 against exact search that the build's nprobe must reach on sample queries
 NPROBE_CANDIDATES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 CALIBRATION_QUERIES = 200
@@ -170,7 +173,8 @@ class DenseIndex:
         total = self.size
         if total == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        if allowed is not None and len(allowed) <= EXACT_SUBSET_LIMIT:
+        exact_limit = EXACT_SUBSET_LIMIT if self._ivf is None else min(EXACT_SUBSET_LIMIT, QUANTIZED_EXACT_SUBSET_LIMIT)
+        if allowed is not None and len(allowed) <= exact_limit:
             scores = np.asarray(self.vectors_of(allowed) @ query[0], dtype=np.float32)
             top = top_k(scores, k)
             return allowed[top].astype(np.int64), scores[top]
