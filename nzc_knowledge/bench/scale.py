@@ -4,7 +4,10 @@ Measures what issue #15 asks of a 2-core box: start-up time, the server's reside
 a server on the sample index), `/search` p50/p99 unfiltered and with a selective and a broad filter, recall@10 of
 each dense index against exact search, BM25 latency on its own, bytes per passage on disk, and the time from a
 changed file to a searchable index: one resource's passages change, an incremental version (one new segment plus
-deletion marks) is published, loaded as the server would load it, and searched until the change is found.
+deletion marks) is published, taken up as the server takes it up, and searched until the change is found.
+
+Building and measuring are separate steps when wanted: `--build-only` writes the snapshot, `--reuse` measures one an
+earlier run wrote (a million passages take most of an hour to build on a busy 2-core box, minutes to measure).
 """
 
 from __future__ import annotations
