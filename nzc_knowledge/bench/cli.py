@@ -234,6 +234,7 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
 def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, reuse: bool, build_only: bool,
                 as_json: bool) -> None:
     """Synthetic snapshot of N passages served by `nzc serve`: start-up, RSS, /search p50/p99, recall@10, disk."""
+    from nzc_knowledge.api.engine import EngineHolder
     from nzc_knowledge.bench.scale import scale_bench as measure
     from nzc_knowledge.encoders import Encoders
 
@@ -245,6 +246,8 @@ def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds:
     settings = load_settings()
     source_index = source_index or settings.index_dir
     log = (lambda message: None) if as_json else (lambda message: click.echo(message, err=True))
-    result = measure(chunks, index_dir, source_index, Encoders.with_options(settings.encoder_options),
-                     Path("eval/queries.jsonl"), rounds, log, reuse=reuse, build_only=build_only)
+    encoders = Encoders.with_options(settings.encoder_options)
+    # change-to-searchable is taken up by the server's own engine holder (with the encoders loaded for recall)
+    result = measure(chunks, index_dir, source_index, encoders, Path("eval/queries.jsonl"), rounds, log, reuse=reuse,
+                     build_only=build_only, holder_factory=lambda folder: EngineHolder(folder, encoders))
     click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))

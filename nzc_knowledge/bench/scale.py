@@ -12,12 +12,13 @@ earlier run wrote (a million passages take most of an hour to build on a busy 2-
 
 from __future__ import annotations
 
-import json
 import hashlib
+import json
 import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +36,23 @@ from nzc_knowledge.index.store import SnapshotStore
 RECALL_QUERIES = 200
 
 
-def change_to_searchable(store: SnapshotStore, restore: bool = False, encoders: Encoders | None = None
-                         ) -> dict[str, Any]:
+def change_to_searchable(store: SnapshotStore, restore: bool = False, holder: Any = None) -> dict[str, Any]:
     """Change one resource's passages, publish the change as a new segment and time until a search finds it;
     `restore`: afterwards make the measured version current again and delete the changed one.
 
-    With `encoders`, the new version is taken up as `nzc serve` takes it up (an `EngineHolder` that serves the
-    current version swaps to the new one: shared segments kept, search service opened and warmed) and found by a
-    hybrid search; without, it is loaded over the served version and found by BM25 alone.
+    With `holder` (what `nzc serve` serves `store` with: an `api.engine.EngineHolder`, passed in by the composition
+    root), the new version is taken up as the server takes it up (the holder serving the current version swaps to
+    the new one: shared segments kept, search service opened and warmed) and found by a hybrid search; without, it
+    is loaded over the served version and found by BM25 alone.
     """
     import dataclasses
 
-    from nzc_knowledge.api.engine import EngineHolder
     from nzc_knowledge.index.dense import DenseIndex
     from nzc_knowledge.index.lexical import LexicalIndex
     from nzc_knowledge.ingest.pipeline import IncrementalBase, publish_segment
     from nzc_knowledge.text.analysis import lexical_terms, surface_words
 
     marker = "segmentmarkerword"
-    holder = EngineHolder(store.index_dir, encoders) if encoders is not None else None
     # What the server holds before the change (not timed: it was loaded when the server started).
     serving = holder.load().snapshot if holder is not None else Snapshot.load(store.current_path())
     started = time.perf_counter()
@@ -293,8 +292,8 @@ def reusable_snapshot(chunks: int, index_dir: Path, source: Snapshot) -> dict[st
 
 
 def scale_bench(chunks: int, index_dir: Path, source_index: Path, encoders: Encoders, queries_file: Path | None = None,
-                rounds: int = 3, log=lambda message: None, reuse: bool = False, build_only: bool = False
-                ) -> dict[str, Any]:
+                rounds: int = 3, log=lambda message: None, reuse: bool = False, build_only: bool = False,
+                holder_factory: Callable[[Path], Any] | None = None) -> dict[str, Any]:
     """Write a synthetic snapshot of `chunks` passages into `index_dir` (or, with `reuse`, take the one an earlier
     run wrote there) and measure it served (see module docstring); `encoders` embed the recall queries."""
     from nzc_knowledge.bench.synthetic import SyntheticPlan, synthetic_vectors
@@ -341,7 +340,8 @@ def scale_bench(chunks: int, index_dir: Path, source_index: Path, encoders: Enco
             latency[name] = _http_latency(base_url, spec["params"], rounds)
         rss = _rss_bytes(pid)
     # After the latency figures, which are of the one-segment snapshot; that one is made current again afterwards.
-    change = change_to_searchable(store, restore=True, encoders=encoders)
+    change = change_to_searchable(store, restore=True,
+                                  holder=holder_factory(index_dir) if holder_factory is not None else None)
     log(f"one changed file searchable after {change['seconds']} s ({change['bytes_written']} bytes written)")
     sample_chunks = len(source.chunks)
     manifest = json.loads((snapshot_folder / "manifest.json").read_text())

@@ -300,13 +300,14 @@ def test_the_scale_bench_measures_a_changed_file_published_as_one_small_segment(
 
 
 def test_the_scale_bench_swaps_a_server_engine_and_restores_the_measured_version(corpus):
+    from nzc_knowledge.api.engine import EngineHolder
     from nzc_knowledge.bench.scale import change_to_searchable
     from nzc_knowledge.encoders import Encoders
 
     _, index, _ = corpus
     store = SnapshotStore(index)
     before = store.current_id()
-    change = change_to_searchable(store, restore=True, encoders=Encoders(preloaded=[HashEncoder()]))
+    change = change_to_searchable(store, restore=True, holder=EngineHolder(index, Encoders(preloaded=[HashEncoder()])))
     assert change["found"] and change["through"] == "the server's engine holder"
     assert change["segments_reused"] == 1 and change["segments_loaded"] == 1
     assert store.current_id() == before and not store.path(change["snapshot_id"]).exists()
