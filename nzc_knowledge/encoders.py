@@ -90,17 +90,21 @@ class MiniLMEncoder:
 
             self.model = SentenceTransformer(str(model_dir), device="cpu")
             self.onnx = None
-            self.tokenizer = self.model.tokenizer
             dimension = int(self.model.get_embedding_dimension())
         else:
             from nzc_knowledge.onnx_encoder import OnnxSentenceModel
 
             self.onnx = OnnxSentenceModel(model_dir, options.cache_dir, quantized=options.backend == "onnx-int8",
                                           max_seq_length=max_seq_length, threads=options.threads)
-            self.tokenizer = self.onnx.tokenizer
             dimension = self.onnx.dimension
         self.info = EncoderInfo(name=DEFAULT_ENCODER, dimension=dimension, max_seq_length=max_seq_length,
                                 backend=options.backend)
+
+    @property
+    def tokenizer(self):
+        """The model's transformers tokenizer (token counts); the ONNX backend loads it on first use only, since a
+        server encodes queries without it."""
+        return self.onnx.tokenizer if self.onnx is not None else self.model.tokenizer
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         if self.onnx is not None:

@@ -9,6 +9,7 @@ quantizer need nothing beyond `onnx` and `onnxruntime`.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -33,11 +34,11 @@ QUANTIZATION = {"op_types_to_quantize": ["MatMul"], "per_channel": True, "reduce
 
 def _fingerprint(model_dir: Path, quantized: bool) -> str:
     """Identity of the weights and of the recipe; the cache entry's name, so new weights never load stale files."""
-    import onnxruntime
-    import torch
-
-    digest = hashlib.sha256(f"{EXPORT_VERSION}\0{ONNX_OPSET}\0{quantized}\0{torch.__version__}\0"
-                            f"{onnxruntime.__version__}\0{json.dumps(QUANTIZATION, sort_keys=True)}".encode())
+    # The installed versions as their packages record them (equal to `torch.__version__`, `onnxruntime.__version__`):
+    # importing torch to read its version took seconds of every server start that only loads the exported file.
+    digest = hashlib.sha256(f"{EXPORT_VERSION}\0{ONNX_OPSET}\0{quantized}\0{importlib.metadata.version('torch')}\0"
+                            f"{importlib.metadata.version('onnxruntime')}\0{json.dumps(QUANTIZATION, sort_keys=True)}"
+                            .encode())
     for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
         path = model_dir / name
         if path.exists():
@@ -155,11 +156,12 @@ class OnnxSentenceModel:
     def __init__(self, model_dir: Path, cache_dir: Path, quantized: bool, max_seq_length: int = 256,
                  threads: int | None = None) -> None:
         import onnxruntime
-        from transformers import AutoTokenizer
 
         self.file = cached_onnx_file(Path(model_dir), Path(cache_dir), quantized)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self.model_dir = Path(model_dir)
         self.max_seq_length = max_seq_length
+        self._tokenizer = None
+        self._fast = _fast_tokenizer(self.model_dir, max_seq_length)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         if threads:  # ONNX Runtime's own intra-op pool ignores OMP_NUM_THREADS; default: one thread per core
@@ -176,11 +178,49 @@ class OnnxSentenceModel:
             vectors[rows] = self._encode_batch([texts[row] for row in rows])
         return vectors
 
+    @property
+    def tokenizer(self):
+        """transformers' tokenizer of the model (token counts for chunking), loaded on first use."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
+        return self._tokenizer
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
-                                 return_tensors="np")
-        feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in INPUT_NAMES}
+        if self._fast is not None:
+            encodings = self._fast.encode_batch(texts)
+            feeds = {"input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
+                     "attention_mask": np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64),
+                     "token_type_ids": np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)}
+        else:
+            encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
+                                     return_tensors="np")
+            feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in INPUT_NAMES}
         hidden = self.session.run(None, feeds)[0]
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def _fast_tokenizer(model_dir: Path, max_seq_length: int):
+    """The model's `tokenizer.json` run by the `tokenizers` library itself (what transformers' fast tokenizer wraps),
+    padding to the longest text and truncating at `max_seq_length` as `_encode_batch` asks; None without the file.
+
+    Why: importing transformers (and the torch it pulls in) was most of a server's start; the ids are the same.
+    """
+    path = model_dir / "tokenizer.json"
+    if not path.exists():
+        return None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_length=max_seq_length)
+    pad_token = json.loads((model_dir / "special_tokens_map.json").read_text()).get("pad_token", "[PAD]") \
+        if (model_dir / "special_tokens_map.json").exists() else "[PAD]"
+    pad_token = pad_token.get("content", "[PAD]") if isinstance(pad_token, dict) else pad_token
+    pad_id = tokenizer.token_to_id(pad_token)
+    if pad_id is None:
+        return None
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    return tokenizer

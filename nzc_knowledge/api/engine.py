@@ -16,6 +16,8 @@ the last good snapshot keeps serving meanwhile.
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, Encoders
 from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NZCError, UnreadablePointer
-from nzc_knowledge.index.snapshot import Snapshot
+from nzc_knowledge.index.snapshot import MANIFEST, Snapshot
 from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
 from nzc_knowledge.search.backend import BackendFactory
@@ -211,8 +213,19 @@ class EngineHolder:
             logger.debug("snapshot %s waits to load: requests still use an older version", snapshot_id)
             return self._engine
         self._pointer_stamp = stamp  # whatever happens below, retry only when CURRENT changes again
+        starting = self._engine is None
         try:
-            self._publish(self._open(snapshot_id))
+            # At start-up nothing serves yet: the engine serves as soon as its snapshot is open, and warms up (models
+            # run once, lexicons, filter and facet indexes) in the background; a search arriving meanwhile does what
+            # is still missing itself (or waits for it). A swap warms the new version before it serves.
+            engine = self._open(snapshot_id, warm=not starting)
+            self._publish(engine)
+            # A large snapshot is millions of long-lived Python objects (resources, their tags): frozen, the cyclic
+            # collector stops walking them during requests (a full pass is a p99 spike); they are still freed by
+            # reference counting when their version is dropped.
+            gc.freeze()
+            if starting:
+                threading.Thread(target=self._warm_up, args=(engine,), name="nzc-warm-up", daemon=True).start()
         except Exception as error:  # a damaged snapshot must not take the service down: keep the previous one
             logger.error("could not load snapshot %s; still serving %s", snapshot_id,
                          self._engine.snapshot.id if self._engine else "nothing",
@@ -223,15 +236,42 @@ class EngineHolder:
         logger.info("serving snapshot %s", snapshot_id)
         return self._engine
 
-    def _open(self, snapshot_id: str) -> Engine:
+    def _open(self, snapshot_id: str, warm: bool = True) -> Engine:
         self.store.verify(snapshot_id)  # cheap: a truncated or missing file is named before loading fails on it
-        snapshot = Snapshot.load(self.store.path(snapshot_id))
+        # The encoders load in a second thread while this one reads the snapshot (both take seconds; the model
+        # loads are mostly native code and file reads, so they overlap on two cores).
+        preload = threading.Thread(target=self._load_encoders, args=(snapshot_id,), name="nzc-encoders", daemon=True)
+        preload.start()
+        # Segments the serving version shares by hard link are taken over, not read again: a version that adds one
+        # small segment to a million passages loads in the time of that segment (plus the row bookkeeping).
+        serving = self._engine
+        snapshot = Snapshot.load(self.store.path(snapshot_id), previous=serving.snapshot if serving else None)
+        preload.join()
         backend = self.backend_factory(snapshot) if self.backend_factory is not None else None
         search = open_search_service(snapshot, self.encoders, backend=backend)
-        search.warm_up()
+        if warm:
+            search.warm_up()
         # Peers read passage vectors where search reads them: from Milvus when the index lives there.
         peer_factory = self.peer_factory if backend is None else partial(self.peer_factory, backend=backend)
         return Engine(snapshot=snapshot, search=search, peer_factory=peer_factory)
+
+    def _load_encoders(self, snapshot_id: str) -> None:
+        """Load the encoders a snapshot's manifest names (errors are left to `open_search_service` to raise)."""
+        try:
+            manifest = json.loads((self.store.path(snapshot_id) / MANIFEST).read_text(encoding="utf-8"))
+            for entry in (manifest.get("encoder"), manifest.get("multilingual_encoder")):
+                if isinstance(entry, dict) and entry.get("name"):
+                    # One query encoded: some models finish loading on first use (USE reads its tokenizer then).
+                    self.encoders.get(entry["name"]).encode_queries(["warm up"])
+        except Exception as error:  # noqa: BLE001 (reported when the service is opened with them)
+            logger.debug("encoders of snapshot %s not preloaded: %s", snapshot_id, error)
+
+    def _warm_up(self, engine: Engine) -> None:
+        try:
+            engine.search.warm_up()
+            logger.info("snapshot %s warmed up", engine.snapshot.id)
+        except Exception:  # a failed warm-up only means the first search does the work
+            logger.exception("warming up snapshot %s failed", engine.snapshot.id)
 
     def _remember(self, failure: LoadFailure) -> None:
         if failure != self._failure:

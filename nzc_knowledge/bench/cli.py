@@ -246,18 +246,28 @@ def reindex_bench(source_dir: Path, workers: int, clients: int | None, index_dir
 @click.option("--source-index", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index of real passages to copy texts, metadata and vectors from [default: $NZC_INDEX_DIR or indexes/]")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--reuse", is_flag=True,
+              help="Measure the synthetic snapshot an earlier run wrote into --index-dir (same --chunks) instead of building one")
+@click.option("--build-only", is_flag=True, help="Only write the synthetic snapshot (measure it later with --reuse)")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON (no progress lines on stderr)")
 @user_errors
-def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, as_json: bool) -> None:
+def scale_bench(chunks: int, index_dir: Path, source_index: Path | None, rounds: int, reuse: bool, build_only: bool,
+                as_json: bool) -> None:
     """Synthetic snapshot of N passages served by `nzc serve`: start-up, RSS, /search p50/p99, recall@10, disk."""
+    from nzc_knowledge.api.engine import EngineHolder
     from nzc_knowledge.bench.scale import scale_bench as measure
     from nzc_knowledge.encoders import Encoders
 
-    if index_dir.exists() and any(index_dir.iterdir()):
-        raise click.ClickException(f"{index_dir} is not empty: give a new folder for the synthetic index")
+    if reuse and build_only:
+        raise click.UsageError("--reuse measures an existing snapshot and --build-only writes a new one: give one")
+    if not reuse and index_dir.exists() and any(index_dir.iterdir()):
+        raise click.ClickException(f"{index_dir} is not empty: give a new folder for the synthetic index "
+                                   "(or --reuse to measure the one an earlier run wrote there)")
     settings = load_settings()
     source_index = source_index or settings.index_dir
     log = (lambda message: None) if as_json else (lambda message: click.echo(message, err=True))
-    result = measure(chunks, index_dir, source_index, Encoders.with_options(settings.encoder_options),
-                     Path("eval/queries.jsonl"), rounds, log)
+    encoders = Encoders.with_options(settings.encoder_options)
+    # change-to-searchable is taken up by the server's own engine holder (with the encoders loaded for recall)
+    result = measure(chunks, index_dir, source_index, encoders, Path("eval/queries.jsonl"), rounds, log, reuse=reuse,
+                     build_only=build_only, holder_factory=lambda folder: EngineHolder(folder, encoders))
     click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))

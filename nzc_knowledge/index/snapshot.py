@@ -159,7 +159,10 @@ class Snapshot:
                        [self.dense], [self.multilingual] if self.multilingual is not None else [])
 
     @classmethod
-    def load(cls, folder: Path, mmap: bool = False) -> Snapshot:
+    def load(cls, folder: Path, mmap: bool = False, previous: Snapshot | None = None) -> Snapshot:
+        """Read a snapshot folder; `previous`: a loaded version whose segments this one shares by hard link are
+        taken over from it instead of read again (a server swapping to an incremental version reads only the new
+        segment, whatever the size of the rest)."""
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
             raise BrokenSnapshot(f"{folder} is not a complete snapshot (no {MANIFEST})")
@@ -170,7 +173,7 @@ class Snapshot:
                 f"format {FORMAT_VERSION}: rebuild the index with `nzc ingest` (or POST /admin/reindex)"
             )
         entries = manifest["segments"]
-        segments = [Segment.load(folder / SEGMENTS / entry["id"], mmap=mmap) for entry in entries]
+        segments = [_segment(folder / SEGMENTS / entry["id"], mmap, previous) for entry in entries]
         deleted = [
             np.load(folder / DELETIONS / f"{entry['id']}.npy") if entry.get("deleted") else np.empty(0, dtype=np.int64)
             for entry in entries
@@ -209,25 +212,30 @@ class Snapshot:
         return snapshot
 
     def merged(self) -> Snapshot:
-        """This loaded snapshot's live passages as one in-memory segment (vectors decoded from the indexes: exact
-        from flat ones, within SQ8 rounding from quantized ones); `save` writes it."""
+        """This loaded snapshot's live passages as one segment, ready for `save` (vectors decoded from the indexes:
+        exact from flat ones, within SQ8 rounding from quantized ones).
+
+        Bounded memory at a million passages: passages and bodies stay in the text stores and are streamed by
+        `save` (~900 rows a query), and each encoder's decoded vectors live only while its index is built.
+        """
         if self.rows is None:
             return self
-        everything = np.arange(len(self.chunks), dtype=np.int64)
-        resources = [dataclasses.replace(resource, text=self.resource_text(row))
-                     for row, resource in enumerate(self.resources)]
-        chunks = self.chunks_of(everything) if len(everything) else []
         postings = Postings.merge(self.lexical.parts, self.rows.live)
+        dense = DenseIndex.build(self.dense.all_vectors())
+        multilingual = DenseIndex.build(self.multilingual.all_vectors()) if self.multilingual is not None else None
         merged = Snapshot(
             manifest={key: value for key, value in self.manifest.items() if key not in {"segments", "files"}},
-            resources=resources,
-            chunks=chunks,
-            dense=DenseIndex.build(self.dense.all_vectors()),
+            resources=self.resources,  # loaded without bodies; `save` reads each body through `texts`
+            chunks=self.chunks,  # a LazyChunks over the live rows, read in batches as `save` writes them
+            dense=dense,
             lexical=LexicalIndex([postings], k1=self.lexical.k1, b=self.lexical.b),
             vocabulary=dict(self.vocabulary),
             extras=dict(self.extras),
-            multilingual=DenseIndex.build(self.multilingual.all_vectors()) if self.multilingual is not None else None,
+            multilingual=multilingual,
+            texts=self.texts,  # same resource rows and live passage rows as this snapshot
         )
+        merged.__dict__.update(chunk_resource=self.chunk_resource, chunk_language_codes=self.chunk_language_codes,
+                               passage_languages=self.passage_languages)
         return merged
 
 
@@ -351,6 +359,15 @@ def _dense(parts: list[DenseIndex], rows: SegmentRows) -> DenseIndex | Segmented
 def _bm25_parameters(manifest: dict[str, Any]) -> dict[str, float]:
     lexical = manifest.get("lexical_index") or {}
     return {name: float(lexical[name]) for name in ("k1", "b") if name in lexical}
+
+
+def _segment(folder: Path, mmap: bool, previous: Snapshot | None) -> Segment:
+    """A segment of the snapshot being loaded: `previous`'s copy when both versions link the same files."""
+    if previous is not None:
+        for loaded in previous.segments:
+            if loaded.folder is not None and loaded.folder.name == folder.name and loaded.same_files(folder):
+                return loaded.moved_to(folder)
+    return Segment.load(folder, mmap=mmap)
 
 
 def _columns(segments: list[Segment], rows: SegmentRows, location: np.ndarray, languages: list[str | None],

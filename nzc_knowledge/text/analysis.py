@@ -11,17 +11,22 @@ the spelling lexicon reads the same dict instead of parsing the file a second ti
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
 import re
-import runpy
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import Stemmer
-import spacy
-import spacy.lang
-from spacy.language import Language
-from spacy.util import get_lang_class, load_language_data, registry
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# spaCy is imported only where a tokenizer pipeline is built (the tagger): importing it imports thinc and torch,
+# seconds of a server's start for nothing, since search needs only word lists, stemmers and lemma tables.
 
 SNOWBALL = {"en": "english", "it": "italian", "de": "german", "fr": "french", "es": "spanish", "pl": "polish",
             "nl": "dutch", "pt": "portuguese", "da": "danish", "sv": "swedish", "fi": "finnish", "el": "greek",
@@ -30,22 +35,25 @@ LEMMA_LANGUAGES = ("en", "it", "de", "fr", "es", "nl", "pt", "da", "sv", "ro")
 _TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’]")
 _lock = threading.Lock()
-_SPACY_LANGUAGES = Path(spacy.lang.__file__).parent
+_SPACY_LANG = Path(importlib.util.find_spec("spacy").submodule_search_locations[0]) / "lang"  # found, not imported
 
 
 @lru_cache(maxsize=None)
 def stop_words(language: str) -> frozenset[str]:
-    """spaCy's stop words of a language (its `Defaults.stop_words`); empty where spaCy has no class for the code."""
-    if language in SNOWBALL:
-        # Read from the language's stop_words.py, not its Language class: importing spacy.lang.fr compiles the
-        # French tokenizer's regular expressions (4 s of CPU at a server's warm-up), which no query needs.
-        words = runpy.run_path(str(_SPACY_LANGUAGES / language / "stop_words.py"))["STOP_WORDS"]
-        return frozenset(word.lower() for word in words)
-    try:
-        # the language's defaults, not a `spacy.blank` pipeline: building its tokenizer is not needed for a word list
-        return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
-    except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
-        return frozenset()
+    # spaCy's word list file on its own: importing the language's package compiles its tokenizer exceptions (French:
+    # seconds of regular expressions), which a word list does not need and a starting server would wait for.
+    path = _SPACY_LANG / language / "stop_words.py" if language.isalpha() else None
+    if path is None or not path.is_file():
+        from spacy.util import get_lang_class
+
+        try:
+            return frozenset(word.lower() for word in get_lang_class(language).Defaults.stop_words)
+        except (ImportError, KeyError):  # spaCy has no class for this language code (its error E048 is an ImportError)
+            return frozenset()
+    spec = importlib.util.spec_from_file_location(f"_nzc_stop_words_{language}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(word.lower() for word in module.STOP_WORDS)
 
 
 @lru_cache(maxsize=None)
@@ -55,6 +63,8 @@ def stemmer(language: str) -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=None)
 def _pipeline(language: str) -> Language:
+    import spacy
+
     with _lock:
         try:
             return spacy.blank(language)
@@ -67,11 +77,13 @@ def lemma_table(language: str) -> dict[str, str]:
     """spaCy's lookup lemmatizer table of a language (word form -> lemma); empty where no table exists."""
     if language not in LEMMA_LANGUAGES:
         return {}
+    import spacy_lookups_data  # what spaCy's `registry.lookups` names, read without importing spaCy
+
     with _lock:
         try:
-            source = registry.lookups.get(language)["lemma_lookup"]
-            table = source if isinstance(source, dict) else load_language_data(source)
-        except (ValueError, KeyError, OSError):  # spacy-lookups-data lacks the language or its table
+            source = getattr(spacy_lookups_data, language)["lemma_lookup"]
+            table = source if isinstance(source, dict) else _read_json_table(Path(str(source)))
+        except (ValueError, KeyError, OSError, AttributeError):  # spacy-lookups-data lacks the language or its table
             return {}
     if set(map(type, table.values())) <= {str}:  # every table but the French one (a copy would double the load time)
         return table
@@ -79,6 +91,16 @@ def lemma_table(language: str) -> dict[str, str]:
     # as strings, the table is a dict of strings only, which the garbage collector does not track: 217,000 lists
     # fewer to rescan in every full collection, and the lexicon holds French words, not the text of lists.
     return {form: lemma if isinstance(lemma, str) else (lemma[0] if lemma else "") for form, lemma in table.items()}
+
+
+def _read_json_table(path: Path) -> dict[str, str]:
+    """A lookups table file, or its gzipped twin (as spaCy's `load_language_data` reads it)."""
+    if path.exists():
+        return json.loads(path.read_bytes())
+    zipped = path.with_suffix(path.suffix + ".gz")
+    if zipped.exists():
+        return json.loads(gzip.decompress(zipped.read_bytes()))
+    raise ValueError(f"no lookups table {path.name}")
 
 
 def normaliser(language: str) -> Language:

@@ -295,7 +295,56 @@ def test_the_scale_bench_measures_a_changed_file_published_as_one_small_segment(
     change = change_to_searchable(store)
     assert change["found"] and change["passages_changed"] == change["passages_marked_deleted"] > 0
     assert change["bytes_shared_by_hard_link"] > 0 and store.current_id() == change["snapshot_id"] != before
+    assert change["segments_reused"] == 1 and change["segments_loaded"] == 1
     assert len(_current(index).segments) == 2
+
+
+def test_the_scale_bench_swaps_a_server_engine_and_restores_the_measured_version(corpus):
+    from nzc_knowledge.api.engine import EngineHolder
+    from nzc_knowledge.bench.scale import change_to_searchable
+    from nzc_knowledge.encoders import Encoders
+
+    _, index, _ = corpus
+    store = SnapshotStore(index)
+    before = store.current_id()
+    change = change_to_searchable(store, restore=True, holder=EngineHolder(index, Encoders(preloaded=[HashEncoder()])))
+    assert change["found"] and change["through"] == "the server's engine holder"
+    assert change["segments_reused"] == 1 and change["segments_loaded"] == 1
+    assert store.current_id() == before and not store.path(change["snapshot_id"]).exists()
+
+
+def test_a_new_version_takes_over_the_loaded_segments_it_shares_by_hard_link(corpus, tmp_path):
+    source, index, _ = corpus
+    serving = _current(index)
+    _write(source, dict(FILES, **{"glacier.md": "# Glaciers\n\nGlacier monitoring measures the ice every summer."}))
+    _ingest(source, index)
+    store = SnapshotStore(index)
+    swapped = Snapshot.load(store.current_path(), previous=serving)
+    old, new = serving.segments[0], swapped.segments[0]
+    assert new.dense is old.dense and new.postings is old.postings and new.resources is old.resources
+    assert new.folder == store.current_path() / "segments" / new.folder.name  # texts read through the new links
+    assert _results(swapped) == _results(_current(index))
+    # The version first loaded may be pruned while the new one serves: texts still read.
+    for snapshot_id in store.ids():
+        if snapshot_id != store.current_id():
+            import shutil
+
+            shutil.rmtree(store.path(snapshot_id))
+    new.texts.close()
+    assert swapped.chunk(0).text == _current(index).chunk(0).text
+
+
+def test_a_segment_rewritten_under_the_same_id_is_read_again(corpus):
+    _, index, _ = corpus
+    serving = _current(index)
+    folder = SnapshotStore(index).current_path() / "segments" / serving.segments[0].folder.name
+    segment_file = folder / "segment.json"
+    text = segment_file.read_bytes()
+    replacement = folder / "segment.json.new"
+    replacement.write_bytes(text)  # written while the old file still exists, so it gets another inode
+    os.replace(replacement, segment_file)  # same content, not the files the serving version read
+    reloaded = Snapshot.load(SnapshotStore(index).current_path(), previous=serving)
+    assert reloaded.segments[0].dense is not serving.segments[0].dense
 
 
 def test_a_reindex_merges_its_segments_once_there_are_more_than_merge_at(tmp_path):
