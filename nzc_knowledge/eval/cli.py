@@ -404,8 +404,9 @@ def tags(index_dir: Path | None, manifest: Path | None, passages: Path, cache_di
     from dataclasses import asdict
 
     from nzc_knowledge.encoders import load_encoder
-    from nzc_knowledge.eval.tags import curated_empty_families, evaluate_passages, held_out_split, load_sdg_check, tag_quality
+    from nzc_knowledge.eval.tags import evaluate_passages, held_out_split, load_sdg_check, tag_quality
     from nzc_knowledge.index import Snapshot, SnapshotStore
+    from nzc_knowledge.ingest.manifest import curated_empty_families
     from nzc_knowledge.ingest.label_knowledge import one_line_description
     from nzc_knowledge.ingest.tag import MULTILINGUAL_SPACE, Tagger
     from nzc_knowledge.ingest.train_tagger import cached_vectors, load_passages

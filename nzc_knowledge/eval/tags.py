@@ -13,15 +13,14 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nzc_knowledge.ingest.manifest import curated_keys
 from nzc_knowledge.ingest.tag import passing_labels
 from nzc_knowledge.ingest.train_tagger import is_training
 from nzc_knowledge.models import Resource
@@ -45,29 +44,6 @@ class FamilyQuality:
     macro: Scores
     labels: dict[str, Scores] = field(default_factory=dict)
     exact_match: float = 0.0  # share of resources whose predicted set equals the curated set
-
-
-def curated_empty_families(manifest: Path) -> dict[str, set[str]]:
-    """family -> ids of resources whose manifest line gives that family as an empty list."""
-    empty: dict[str, set[str]] = {family: set() for family in TAG_FAMILIES}
-    if not Path(manifest).exists():
-        return empty
-    with Path(manifest).open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the ingest reports malformed manifest lines; here they simply judge nothing
-            if not isinstance(row, dict) or "id" not in row:
-                continue
-            for family in TAG_FAMILIES:
-                if row.get(family) == []:
-                    empty[family].add(str(row["id"]))
-    return empty
-
-
-def curated_keys(resource: Resource, family: str) -> list[str]:
-    return [tag.key for tag in getattr(resource, family) if tag.source == "curated"]
 
 
 def predicted_keys(resource: Resource, family: str) -> list[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from nzc_knowledge.taxonomy import TYPE_KEYS, keys_of
+from nzc_knowledge.models import Resource
+from nzc_knowledge.taxonomy import TAG_FAMILIES, TYPE_KEYS, keys_of
 
 MANIFEST_NAME = "manifest.jsonl"
 REQUIRED = ("id", "file")
@@ -140,3 +141,27 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if isinstance(value, str) and value.strip().lower() in allowed:
         return value.strip().lower()
     raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
+
+
+def curated_empty_families(manifest: Path) -> dict[str, set[str]]:
+    """family -> ids of resources whose manifest line gives that family as an empty list."""
+    empty: dict[str, set[str]] = {family: set() for family in TAG_FAMILIES}
+    if not Path(manifest).exists():
+        return empty
+    with Path(manifest).open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the ingest reports malformed manifest lines; here they simply judge nothing
+            if not isinstance(row, dict) or "id" not in row:
+                continue
+            for family in TAG_FAMILIES:
+                if row.get(family) == []:
+                    empty[family].add(str(row["id"]))
+    return empty
+
+
+def curated_keys(resource: Resource, family: str) -> list[str]:
+    """The keys of `family` that curators gave `resource` (not the tagger's)."""
+    return [tag.key for tag in getattr(resource, family) if tag.source == "curated"]

@@ -32,6 +32,7 @@ import numpy as np
 
 from nzc_knowledge.encoders import DEFAULT_MULTILINGUAL_ENCODER, Encoder, load_encoder
 from nzc_knowledge.errors import FormatError
+from nzc_knowledge.ingest.manifest import curated_empty_families, curated_keys
 from nzc_knowledge.ingest.tag import (
     FEATURES,
     MAIN_SPACE,
@@ -286,7 +287,6 @@ class RolledUpResources:
 
 def rolled_up_resources(tagger: Tagger, index_dir: Path, manifest: Path) -> RolledUpResources:
     """Roll up the passage probabilities of every resource of the index's current snapshot, as ingest does."""
-    from nzc_knowledge.eval.tags import curated_empty_families, curated_keys
     from nzc_knowledge.index import Snapshot, SnapshotStore
 
     snapshot = Snapshot.load(SnapshotStore(index_dir).current_path())

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from nzc_knowledge.eval.tags import curated_empty_families, tag_quality
+from nzc_knowledge.eval.tags import tag_quality
+from nzc_knowledge.ingest.manifest import curated_empty_families
 from nzc_knowledge.models import Resource, Tag
 
 
