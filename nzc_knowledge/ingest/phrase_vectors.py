@@ -84,6 +84,7 @@ class PhraseVectors:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".phrases-", suffix=".npz", dir=self.path.parent)
             try:
+                os.fchmod(handle, 0o644)  # readable like the exported models beside it (mkstemp leaves 0600)
                 with os.fdopen(handle, "wb") as out:
                     np.savez(out, phrases=np.array(phrases, dtype=str),
                              vectors=np.stack([self.known[phrase] for phrase in phrases]).astype(np.float32))
