@@ -100,7 +100,8 @@ def ingest(source_dir: Path | None, index_dir: Path, keep: int | None, full: boo
         report = build_snapshot(source_dir, index_dir, encoder=encoder, progress=bars, keep_snapshots=keep or settings.keep_snapshots,
                                 extensions=snapshot_extensions(source_dir), full=full,
                                 multilingual=multilingual,
-                                settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)),
+                                settings=IngestSettings(limits=ExtractionLimits.from_settings(settings),
+                                                        model_cache=settings.model_cache),
                                 merge_at=settings.segment_merge_at)
     finally:
         bars.close()

@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     )
     model_cache: Path = Field(
         default_factory=default_model_cache,
-        description="Folder for models exported to ONNX on first use (default: ~/.cache/nzc-knowledge/models).",
+        description="Folder for models exported to ONNX on first use, and for the tagger's label phrase vectors per "
+                    "encoder (default: ~/.cache/nzc-knowledge/models).",
     )
 
     backend: Literal["embedded", "milvus"] = Field(

@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, encoders: Encoders | None = Non
         holder.load()
         yield
         app.state.jobs.shutdown()
+        holder.close()
 
     # FastAPIOffline serves Swagger UI and ReDoc from the package's own files: FastAPI's default /docs loads them from
     # a CDN, which the portal's network (and CI) cannot reach.

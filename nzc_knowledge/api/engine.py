@@ -28,6 +28,7 @@ from pathlib import Path
 
 from nzc_knowledge.encoders import DEFAULT_ENCODER, Encoder, Encoders
 from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NZCError, UnreadablePointer
+from nzc_knowledge.index.leases import ServingLease
 from nzc_knowledge.index.snapshot import MANIFEST, Snapshot
 from nzc_knowledge.index.store import CURRENT, SnapshotStore
 from nzc_knowledge.recommend.peers import PeerService
@@ -95,6 +96,8 @@ class EngineHolder:
         self._reload_lock = threading.Lock()
         self._retiring: list[Engine] = []  # replaced engines that in-flight requests still use
         self._leases = threading.Condition()  # guards `_engine` swaps, lease counts and `_retiring`
+        # The versions held in memory, recorded under the index folder so that pruning keeps their files.
+        self.serving_lease = ServingLease(self.store.index_dir)
 
     @property
     def encoder(self) -> Encoder:
@@ -141,19 +144,35 @@ class EngineHolder:
         try:
             yield engine
         finally:
+            released = False
             with self._leases:
                 engine.leases -= 1
                 if engine.leases == 0 and any(old is engine for old in self._retiring):
                     self._retiring = [old for old in self._retiring if old is not engine]
                     logger.info("released snapshot %s: its last request is done", engine.snapshot.id)
                     self._leases.notify_all()
+                    released = True
+            if released:
+                self._record_lease()
 
     def versions_in_memory(self) -> list[str]:
         """Ids of the engines held now: the serving one first, then those retiring (at most one)."""
         with self._leases:
             return [engine.snapshot.id for engine in ([self._engine] if self._engine else []) + self._retiring]
 
+    def close(self) -> None:
+        """Release the serving lease (shutdown): the versions this holder served may be pruned from now on."""
+        self.serving_lease.release()
+
+    def _record_lease(self, *loading: str) -> None:
+        """Record the versions in memory (plus one about to be opened) in the serving lease."""
+        try:
+            self.serving_lease.hold([*self.versions_in_memory(), *loading])
+        except OSError as error:  # a read-only index folder: serve anyway, pruning is the builder's concern
+            logger.warning("could not record the serving lease: %s", error)
+
     def _refresh(self) -> None:
+        self.serving_lease.heartbeat()
         if self._stamp() != self._pointer_stamp:
             with self._reload_lock:
                 if self._stamp() != self._pointer_stamp:  # another request may have reloaded meanwhile
@@ -170,6 +189,7 @@ class EngineHolder:
             previous, self._engine = self._engine, engine
             if previous is not None and previous is not engine and previous.leases > 0:
                 self._retiring.append(previous)
+        self._record_lease()  # the replaced version stays leased only while it is retiring
 
     def rollback(self, snapshot_id: str | None) -> str:
         """Switch to an older snapshot only once it has loaded here; a snapshot that does not load stays unserved."""
@@ -189,7 +209,11 @@ class EngineHolder:
             if not self._retired_released(ROLLBACK_DRAIN_WAIT_S):
                 raise Conflict("the snapshot served before the last switch is still answering requests; try the "
                                "rollback again in a few seconds")
-            chosen = self.store.rollback(snapshot_id, before_switch=load_first)
+            try:
+                chosen = self.store.rollback(snapshot_id, before_switch=load_first)
+            except BaseException:
+                self._record_lease()  # a version loaded for the rollback but not switched to is not held
+                raise
             self._publish(prepared["engine"])
             self._failure = None
             self._pointer_stamp = self._stamp()
@@ -237,6 +261,14 @@ class EngineHolder:
         return self._engine
 
     def _open(self, snapshot_id: str, warm: bool = True) -> Engine:
+        self._record_lease(snapshot_id)  # before reading a file of it: a prune from now on keeps it
+        try:
+            return self._open_leased(snapshot_id, warm)
+        except BaseException:
+            self._record_lease()  # not held after all
+            raise
+
+    def _open_leased(self, snapshot_id: str, warm: bool) -> Engine:
         self.store.verify(snapshot_id)  # cheap: a truncated or missing file is named before loading fails on it
         # The encoders load in a second thread while this one reads the snapshot (both take seconds; the model
         # loads are mostly native code and file reads, so they overlap on two cores).

@@ -258,7 +258,7 @@ def main() -> int:
             settings.source_dir, settings.index_dir, encoder=encoder,
             progress=lambda stage, done, total: send({"event": "progress", "stage": stage, "done": done, "total": total}),
             keep_snapshots=settings.keep_snapshots,
-            settings=IngestSettings(limits=ExtractionLimits.from_settings(settings)),
+            settings=IngestSettings(limits=ExtractionLimits.from_settings(settings), model_cache=settings.model_cache),
             extensions=snapshot_extensions(settings.source_dir),
             multilingual=_load_encoder(multilingual, threads) if multilingual else None,
             merge_at=settings.segment_merge_at,  # merged in this worker after publishing: searches never wait

@@ -34,8 +34,13 @@ def _write(out: Path | None, result: dict) -> None:
 @click.argument("source_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path),
                 default=Path("ingest"))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON here")
+@click.option("--beir", "beir_path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Also index this BEIR corpus (e.g. ../shared/data/beir/scifact) as `nzc eval beir` does and report "
+                   "its docs/s beside the raw encoders' docs/s on the same passages")
+@click.option("--beir-docs", type=click.IntRange(min=1), default=None,
+              help="Index only the first N documents of the --beir corpus [default: all]")
 @user_errors
-def ingest_bench(source_dir: Path, out: Path | None) -> None:
+def ingest_bench(source_dir: Path, out: Path | None, beir_path: Path | None, beir_docs: int | None) -> None:
     """Ingest SOURCE_DIR into a temporary index; compare with raw encoding of the same chunks by the same encoders
     (MiniLM and, when ingest builds one, the multilingual index's)."""
     import tempfile
@@ -44,7 +49,7 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     from nzc_knowledge.encoders import load_encoder
     from nzc_knowledge.index import Snapshot, SnapshotStore
     from nzc_knowledge.ingest.build import build_snapshot
-    from nzc_knowledge.ingest.pipeline import embedding_text
+    from nzc_knowledge.ingest.pipeline import IngestSettings, embedding_text
     from nzc_knowledge.recommend.profiles import snapshot_extensions
 
     started = time.perf_counter()
@@ -55,18 +60,13 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
     load_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         report = build_snapshot(source_dir, Path(folder), encoder=encoder, extensions=snapshot_extensions(source_dir),
-                                multilingual=multilingual)
+                                multilingual=multilingual, settings=IngestSettings(model_cache=settings.model_cache))
         store = SnapshotStore(Path(folder))
         size = sum(path.stat().st_size for path in store.current_path().rglob("*") if path.is_file())
         snapshot = Snapshot.load(store.current_path())
         by_id = {resource.id: resource for resource in snapshot.resources}
         texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in snapshot.chunks]
-    started = time.perf_counter()
-    encoder.encode_passages(texts, batch_size=32)
-    raw_main_seconds = time.perf_counter() - started
-    if multilingual is not None:
-        multilingual.encode_passages(texts, batch_size=32)
-    raw_seconds = time.perf_counter() - started
+    raw_main_seconds, raw_seconds = _raw_encode_seconds(texts, encoder, multilingual)
     result = {
         "command": f"nzc bench ingest {source_dir}",
         "files_ingested": len(report.ingested),
@@ -85,7 +85,52 @@ def ingest_bench(source_dir: Path, out: Path | None) -> None:
         "speed_vs_raw": round(raw_seconds / report.seconds, 2),
         "snapshot_bytes": size,
     }
+    if beir_path is not None:
+        result["beir"] = _beir_indexing(beir_path, beir_docs, encoder, multilingual)
     _write(out, result)
+
+
+def _raw_encode_seconds(texts: list[str], encoder, multilingual) -> tuple[float, float]:
+    """(main encoder's, both encoders') seconds to encode `texts` straight, the baseline ingest is held to."""
+    import time
+
+    started = time.perf_counter()
+    encoder.encode_passages(texts, batch_size=32)
+    main_seconds = time.perf_counter() - started
+    if multilingual is not None:
+        multilingual.encode_passages(texts, batch_size=32)
+    return main_seconds, time.perf_counter() - started
+
+
+def _beir_indexing(path: Path, limit: int | None, encoder, multilingual) -> dict:
+    """Index a BEIR corpus into a temporary cache as `nzc eval beir` does (its `beir_index`, never reused here), then
+    raw-encode the same passages: docs/s of both, and their ratio."""
+    import dataclasses
+    import tempfile
+
+    from nzc_knowledge.eval.formats import read_beir
+    from nzc_knowledge.eval.harness import beir_index
+    from nzc_knowledge.ingest.pipeline import embedding_text
+
+    dataset = read_beir(path)
+    if limit is not None:
+        dataset = dataclasses.replace(dataset, corpus=dataset.corpus[:limit])
+    with tempfile.TemporaryDirectory() as folder:
+        indexed = beir_index(dataset, Path(folder), encoder, multilingual_encoder=multilingual)
+        by_id = {resource.id: resource for resource in indexed.snapshot.resources}
+        texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in indexed.snapshot.chunks]
+    _, raw_seconds = _raw_encode_seconds(texts, encoder, multilingual)
+    documents = len(dataset.corpus)
+    return {
+        "command": f"nzc eval beir {path}" + (f" (first {limit} documents)" if limit is not None else ""),
+        "documents": documents,
+        "passages": len(texts),
+        "index_s": round(indexed.seconds, 2),
+        "index_docs_per_s": round(documents / indexed.seconds, 2),
+        "raw_encode_s": round(raw_seconds, 2),
+        "raw_encode_docs_per_s": round(documents / raw_seconds, 2),
+        "speed_vs_raw": round(raw_seconds / indexed.seconds, 2),
+    }
 
 
 def _measure_http(base_url: str, queries: list[str], filters: list[dict], rounds: int) -> list[float]:

@@ -161,7 +161,9 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
     if progress:
         verb = "reused" if indexed.reused else "built"
         click.echo(f"{verb} index {indexed.index_dir} ({len(dataset.corpus)} documents, "
-                   f"{len(indexed.snapshot.chunks)} passages) in {indexed.seconds:.1f} s", err=True)
+                   f"{len(indexed.snapshot.chunks)} passages) in {indexed.seconds:.1f} s"
+                   + ("" if indexed.reused else f" ({len(dataset.corpus) / indexed.seconds:.1f} docs/s; raw encoder speed "
+                                                 "beside it: `nzc bench ingest --beir PATH`)"), err=True)
     modes = modes or ("lexical", "dense", "hybrid")
     name = dataset.path.name
     results: dict[str, dict[str, float]] = {}
@@ -215,7 +217,8 @@ def beir(path: Path, split: str, modes: tuple[str, ...], multilingual_encoder: s
             "dataset": f"{name} ({dataset.path}), split {split}: {len(dataset.queries)} judged queries, "
                        f"{len(dataset.corpus)} documents",
             "index": f"{'reused' if indexed.reused else 'built'} in {indexed.index_dir} (fingerprint {indexed.fingerprint[:12]}); "
-                     f"{indexed.seconds:.1f} s",
+                     f"{indexed.seconds:.1f} s" + ("" if indexed.reused else
+                                                   f" ({len(dataset.corpus) / indexed.seconds:.1f} docs/s)"),
             "query time": ", ".join(f"{mode} {seconds[mode]:.1f} s ({len(dataset.queries)} queries)" for mode in modes),
             "total time": f"{total:.0f} s",
         }

@@ -5,6 +5,7 @@ Layout:
     index_dir/snapshots/<id>/      complete snapshots (each has manifest.json)
     index_dir/.building-<id>/      a build in progress; left-overs of a killed build are removed later
     index_dir/.build.lock          held (flock) by whoever builds or rolls back
+    index_dir/leases/              versions running servers hold; prune keeps them (see leases.py)
 
 Why: a curator's reindex must never leave the portal without an index. A build is written beside the
 live snapshot and only becomes current by an atomic rename of the pointer file, so a crash at any
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from nzc_knowledge.errors import BrokenSnapshot, Conflict, NoSnapshot, NotFound, UnreadablePointer
+from nzc_knowledge.index.leases import leased_versions
 from nzc_knowledge.index.snapshot import MANIFEST
 
 logger = logging.getLogger(__name__)
@@ -299,11 +301,15 @@ class SnapshotStore:
     # -- retention -----------------------------------------------------------------------------------------
 
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` snapshots (damaged ones included), never the current one."""
+        """Delete all but the newest `keep` snapshots (damaged ones included), never the current one nor one that a
+        running server still holds (a serving lease, see `leases.py`): its requests would lose their files."""
         current = self.current_id()
+        leased = leased_versions(self.index_dir)
         deleted = []
         for row in self.list()[keep:]:
-            if row["snapshot_id"] != current:
+            if row["snapshot_id"] in leased:
+                logger.info("kept snapshot %s beyond retention: a server still serves it", row["snapshot_id"])
+            elif row["snapshot_id"] != current:
                 shutil.rmtree(self.path(row["snapshot_id"]), ignore_errors=True)
                 deleted.append(row["snapshot_id"])
         return deleted

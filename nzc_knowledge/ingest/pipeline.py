@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import faiss
 import numpy as np
 
 import nzc_knowledge
-from nzc_knowledge.encoders import Encoder
+from nzc_knowledge.encoders import Encoder, default_model_cache
 from nzc_knowledge.errors import BrokenSnapshot, ExtractionError, OutdatedSnapshot
 from nzc_knowledge.index.dense import DenseIndex
 from nzc_knowledge.index.lexical import LexicalIndex
@@ -52,6 +53,8 @@ class IngestSettings:
     keep_snapshots: int = 5
     tag_resources: bool = True  # off for benchmark corpora (SciFact) that have no climate taxonomy to tag
     limits: ExtractionLimits = field(default_factory=ExtractionLimits)  # what one file may cost to extract
+    # where the tagger keeps its label phrases' vectors per encoder (NZC_MODEL_CACHE; None: encoded every run)
+    model_cache: Path | None = field(default_factory=default_model_cache)
 
 
 def embedding_text(resource: Resource, chunk: Chunk) -> str:
@@ -244,7 +247,8 @@ class IngestPipeline:
         self.settings = settings or IngestSettings()
         self.settings.chunker.validate(encoder.info.max_seq_length)
         self.chunker = Chunker(self.settings.chunker, encoder.count_tokens)
-        self.tagger = Tagger(encoder, self.settings.tagger, multilingual_encoder=multilingual_encoder)
+        self.tagger = Tagger(encoder, self.settings.tagger, multilingual_encoder=multilingual_encoder,
+                             phrase_cache=self.settings.model_cache)
         self.extensions = extensions or {}
 
     def run(
@@ -378,11 +382,17 @@ class IngestPipeline:
         them beside `base`'s segments, whose passages of changed and removed files are marked deleted."""
         by_id = {resource.id: resource for resource in resources}
         texts = [embedding_text(by_id[chunk.resource_id], chunk) for chunk in chunks]
+        # What the stages after encoding load needs no vector: loaded meanwhile in a thread, it fills the time the
+        # encoders leave the interpreter free (ONNX Runtime and numpy release the GIL).
+        languages = [chunk.language or by_id[chunk.resource_id].language for chunk in chunks]
+        preparing = threading.Thread(target=self._prepare, args=(languages,), name="nzc-ingest-prepare", daemon=True)
+        preparing.start()
         notify("embed", 0, len(texts))
         encode_started = time.perf_counter()
         vectors = self._encode(texts, notify)
         multilingual = self._multilingual_vectors(texts, notify)
         report.encode_seconds = time.perf_counter() - encode_started  # both encoders, as bench ingest's baseline
+        preparing.join()
         if self.settings.tag_resources:
             new_ids = {chunk.resource_id for chunk in chunks}
             self._tag([resource for resource in resources if resource.id in new_ids], chunks, vectors, notify, multilingual)
@@ -399,6 +409,19 @@ class IngestPipeline:
         report.embedded_chunks = len(chunks)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _prepare(self, languages: list[str | None]) -> None:
+        """Load what tagging and the extensions read, before they run: the tagger's spaCy tokenizers and phrase
+        matchers of these passage languages, and whatever an extension caches per process (an extension is a pure
+        function of the resources; called with none, city profiles build the registry's name index and keep it).
+        Failures are left to the stage itself, which loads again and reports them."""
+        try:
+            if self.settings.tag_resources:
+                self.tagger.prepare_matchers(languages)
+            for extension in self.extensions.values():
+                extension([])
+        except Exception as error:  # noqa: BLE001 - only a head start: the stage that needs it raises it properly
+            logger.debug("preparing tagging and extensions failed (left to the stages): %s", error)
 
     def _publish(self, snapshot: Snapshot, store: SnapshotStore, fingerprint: str, base: IncrementalBase | None,
                  report: IngestReport) -> tuple[str, int]:

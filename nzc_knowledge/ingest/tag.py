@@ -34,7 +34,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +50,7 @@ from nzc_knowledge.ingest.label_knowledge import (
     cross_cutting_phrases,
     label_phrases,
 )
+from nzc_knowledge.ingest.phrase_vectors import PhraseVectors
 from nzc_knowledge.models import Chunk, Tag
 from nzc_knowledge.taxonomy import FAMILIES, TAG_FAMILIES, keys_of
 from nzc_knowledge.thesaurus import CONCEPTS
@@ -204,8 +205,12 @@ class Tagger:
     """
 
     def __init__(self, encoder: Encoder, settings: TaggerSettings | None = None, weights_file: Path = WEIGHTS_FILE,
-                 multilingual_encoder: Encoder | None = None, weights: dict[str, Any] | None = None) -> None:
+                 multilingual_encoder: Encoder | None = None, weights: dict[str, Any] | None = None,
+                 phrase_cache: Path | None = None) -> None:
+        """`phrase_cache`: folder keeping the prototype phrases' vectors per encoder (phrase_vectors.py); None:
+        encoded in memory by each tagger."""
         self.encoder = encoder
+        self.phrase_cache = phrase_cache
         self.settings = settings or TaggerSettings()
         self.weights = weights if weights is not None else json.loads(Path(weights_file).read_text(encoding="utf-8"))
         # the number of prototypes averaged per label was chosen on the tune half together with the calibrators
@@ -222,7 +227,7 @@ class Tagger:
         }
         self.climate_gate = {space: float(value) for space, value in self.weights.get("climate_gate", {}).items()}
         self._prototypes: dict[tuple[str, str], dict[str, list[np.ndarray]]] = {}
-        self._phrase_vectors: dict[str, dict[str, np.ndarray]] = {}
+        self._phrase_vectors: dict[str, PhraseVectors] = {}
         # decision thresholds per label (a family's own, or per label where that won on the tune half), chosen on the
         # tune half for F1; the probabilities stay calibrated
         self.thresholds = {family: label_thresholds(self.weights, family, self.settings.threshold) for family in TAG_FAMILIES}
@@ -243,11 +248,9 @@ class Tagger:
             groups += [(f"context:{family}", phrases) for family, phrases in FAMILY_CONTEXT_PHRASES.items()]
             phrases = [phrase for _, group in groups for phrase in group]
             # most phrases (English, IPCC) are shared by every language: encode each phrase once per encoder
-            known = self._phrase_vectors.setdefault(space, {})
-            missing = list(dict.fromkeys(phrase for phrase in phrases if phrase not in known))
-            if missing:
-                known.update(zip(missing, encoder.encode_passages(missing, batch_size=128), strict=True))
-            vectors = np.stack([known[phrase] for phrase in phrases])
+            if space not in self._phrase_vectors:
+                self._phrase_vectors[space] = PhraseVectors(encoder, self.phrase_cache)
+            vectors = self._phrase_vectors[space].matrix(phrases)
             result: dict[str, list[np.ndarray]] = {}
             start = 0
             for family, group in groups:
@@ -268,6 +271,12 @@ class Tagger:
         return scores
 
     # ---- rules ----------------------------------------------------------------------------------------------
+    def prepare_matchers(self, languages: Iterable[str | None]) -> None:
+        """Build the phrase matchers of these passage languages now (their spaCy tokenizers load with them): the
+        ingest pipeline runs this in a thread while the encoders, which release the GIL, embed the passages."""
+        for language in dict.fromkeys(language or "en" for language in languages):
+            self._matcher(language)
+
     def _matcher(self, language: str) -> PhraseMatcher:
         if language not in self._matchers:
             nlp = normaliser(language)
