@@ -226,10 +226,6 @@ def _lexical_latency(snapshot: Snapshot, filters: dict[str, dict[str, Any]], rou
 BUILD_RECORD = "synthetic-build.json"  # beside snapshots/: how the synthetic snapshot was built (not counted as disk)
 
 
-class NotReusable(Conflict):
-    """`--reuse` was given a folder that does not hold the synthetic snapshot asked for."""
-
-
 def source_vectors_digest(source: Snapshot) -> str:
     """A digest of the source's vectors: the synthetic vectors (and so exact-search recall) derive from them."""
     digest = hashlib.sha256()
@@ -260,33 +256,33 @@ def build_synthetic(chunks: int, index_dir: Path, source: Snapshot, log=lambda m
 
 
 def reusable_snapshot(chunks: int, index_dir: Path, source: Snapshot) -> dict[str, Any]:
-    """The build record of the synthetic snapshot of `chunks` passages current in `index_dir`; `NotReusable` with
+    """The build record of the synthetic snapshot of `chunks` passages current in `index_dir`; `Conflict` with
     the reason when the folder holds anything else."""
     store = SnapshotStore(index_dir)
     current = store.current_id()
     record_path = index_dir / BUILD_RECORD
     if current is None or not record_path.is_file():
-        raise NotReusable(f"{index_dir} holds no synthetic snapshot written by `nzc bench scale`: run it once "
+        raise Conflict(f"{index_dir} holds no synthetic snapshot written by `nzc bench scale`: run it once "
                           "without --reuse to build one")
     manifest = json.loads((store.path(current) / "manifest.json").read_text(encoding="utf-8"))
     synthetic = manifest.get("synthetic")
     if not isinstance(synthetic, dict):
-        raise NotReusable(f"the current snapshot in {index_dir} ({current}) is not a synthetic one: give the folder "
+        raise Conflict(f"the current snapshot in {index_dir} ({current}) is not a synthetic one: give the folder "
                           "of an earlier `nzc bench scale` run")
     if synthetic.get("chunks") != chunks:
-        raise NotReusable(f"{index_dir} holds a synthetic snapshot of {synthetic.get('chunks')} passages, not "
+        raise Conflict(f"{index_dir} holds a synthetic snapshot of {synthetic.get('chunks')} passages, not "
                           f"{chunks}: give --chunks {synthetic.get('chunks')} or another folder")
     if len(manifest.get("segments") or []) != 1 or any(entry.get("deleted") for entry in manifest["segments"]):
-        raise NotReusable(f"the synthetic snapshot in {index_dir} has been changed since it was built "
+        raise Conflict(f"the synthetic snapshot in {index_dir} has been changed since it was built "
                           f"({len(manifest.get('segments') or [])} segments): build a new one")
     origin = manifest.get("synthetic_source") or {}
     if origin.get("vectors_sha256") != source_vectors_digest(source):
-        raise NotReusable(f"the synthetic snapshot in {index_dir} was made from another source index (snapshot "
+        raise Conflict(f"the synthetic snapshot in {index_dir} was made from another source index (snapshot "
                           f"{origin.get('snapshot_id')}, not {source.id}): its recall cannot be checked against "
                           "this one's vectors; give the same --source-index")
     record = json.loads(record_path.read_text(encoding="utf-8"))
     if record.get("snapshot_id") != current:
-        raise NotReusable(f"the build record in {index_dir} names snapshot {record.get('snapshot_id')}, but "
+        raise Conflict(f"the build record in {index_dir} names snapshot {record.get('snapshot_id')}, but "
                           f"{current} is current: build a new one")
     return record
 

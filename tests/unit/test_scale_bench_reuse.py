@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nzc_knowledge.bench.scale import NotReusable, build_synthetic, reusable_snapshot
+from nzc_knowledge.bench.scale import build_synthetic, reusable_snapshot
 from nzc_knowledge.bench.synthetic import SyntheticPlan, synthetic_vectors, synthetic_with_vectors
+from nzc_knowledge.errors import Conflict
 from nzc_knowledge.index.snapshot import Snapshot
 from nzc_knowledge.index.store import SnapshotStore
 from nzc_knowledge.ingest.pipeline import IngestPipeline, IngestSettings
@@ -54,13 +55,13 @@ def test_a_built_synthetic_snapshot_is_reused_with_the_same_count(source, tmp_pa
 def test_reuse_refuses_another_count_another_index_and_an_empty_folder(source, tmp_path):
     index, snapshot = source
     build_synthetic(1000, tmp_path / "big", snapshot)
-    with pytest.raises(NotReusable, match="holds a synthetic snapshot of 1000 passages, not 2000"):
+    with pytest.raises(Conflict, match="holds a synthetic snapshot of 1000 passages, not 2000"):
         reusable_snapshot(2000, tmp_path / "big", snapshot)
-    with pytest.raises(NotReusable, match="holds no synthetic snapshot written by `nzc bench scale`"):
+    with pytest.raises(Conflict, match="holds no synthetic snapshot written by `nzc bench scale`"):
         reusable_snapshot(1000, tmp_path / "empty", snapshot)
     (index / "synthetic-build.json").write_text(json.dumps({"snapshot_id": "x"}), encoding="utf-8")
     try:
-        with pytest.raises(NotReusable, match="is not a synthetic one"):
+        with pytest.raises(Conflict, match="is not a synthetic one"):
             reusable_snapshot(1000, index, snapshot)
     finally:
         (index / "synthetic-build.json").unlink()

@@ -27,7 +27,7 @@ def fake_build(store: SnapshotStore, label: str) -> str:
 def fake_holder(index_dir: Path) -> EngineHolder:
     """A holder whose engines are stand-ins (no model, no index): only the versions it holds matter here."""
     holder = EngineHolder(index_dir, Encoders())
-    holder._open_leased = lambda snapshot_id: Engine(snapshot=SimpleNamespace(id=snapshot_id), search=None)
+    holder._open_leased = lambda snapshot_id, warm=True: Engine(snapshot=SimpleNamespace(id=snapshot_id), search=None)
     return holder
 
 
