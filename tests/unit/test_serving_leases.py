@@ -67,7 +67,7 @@ def test_a_failed_load_does_not_leave_its_version_leased(tmp_path: Path):
     holder.load()
     second = fake_build(store, "b")
 
-    def broken(snapshot_id: str) -> Engine:
+    def broken(snapshot_id: str, warm: bool = True) -> Engine:
         raise OSError("truncated vectors")
 
     holder._open_leased = broken
