@@ -40,9 +40,9 @@ def test_a_snapshot_that_fails_to_load_is_remembered_and_shown_as_degraded(serve
     attempts = []
     real_open = EngineHolder._open
 
-    def counting_open(self, snapshot_id):
+    def counting_open(self, snapshot_id, warm=True):
         attempts.append(snapshot_id)
-        return real_open(self, snapshot_id)
+        return real_open(self, snapshot_id, warm)
 
     settings = Settings(index_dir=served_copy, admin_token=TOKEN, multilingual_encoder="none")
     with TestClient(create_app(settings, encoders=encoders)) as client:
