@@ -149,18 +149,24 @@ class SearchService:
     @property
     def filter_index(self) -> FilterIndex:
         """Per filter field, the resources holding each value (built once, on first use)."""
-        with self._index_lock:
-            if self._filter_index is None:
-                self._filter_index = FilterIndex(self.snapshot.resources)
-            return self._filter_index
+        return self._built_once("_filter_index", FilterIndex)
 
     @property
     def facet_index(self) -> FacetIndex:
         """Per facet, the resources x values counts (built once, on first use)."""
-        with self._index_lock:
-            if self._facet_index is None:
-                self._facet_index = FacetIndex(self.snapshot.resources)
-            return self._facet_index
+        return self._built_once("_facet_index", FacetIndex)
+
+    def _built_once(self, attribute: str, build: Callable[[list], object]):
+        """The resource index kept in `attribute`, built from the resources by the first caller only: the lock is
+        taken while it is missing, so concurrent first searches wait for one build instead of each making one."""
+        index = getattr(self, attribute)
+        if index is None:
+            with self._index_lock:
+                index = getattr(self, attribute)
+                if index is None:
+                    index = build(self.snapshot.resources)
+                    setattr(self, attribute, index)
+        return index
 
     def warm_up(self) -> None:
         """Load the lazily built parts (analysers, lexicons, language model) before the first user query."""
